@@ -1,0 +1,3 @@
+"""pyosquery: an osquery-compatible agent written in Python."""
+
+__version__ = "0.1.0"

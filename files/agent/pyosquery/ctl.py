@@ -1,0 +1,14 @@
+"""Entry point of `pyosqueryctl` (a placeholder that prints the version until its issue lands)."""
+
+import sys
+
+from pyosquery import __version__
+
+
+def main(argv=None):
+    print("pyosqueryctl ")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
