@@ -1,0 +1,1 @@
+"""SQL engine: one apsw connection with a virtual table per declared table."""

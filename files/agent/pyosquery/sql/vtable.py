@@ -1,0 +1,140 @@
+"""One generic apsw virtual-table module that serves every declared table."""
+
+import importlib
+
+from pyosquery.sql.planner import Planner
+from pyosquery.tables.context import QueryContext
+
+
+class QueryError(Exception):
+    """A query that cannot run as written, with a message meant for the user."""
+
+
+def _no_rows(_context):
+    return ()
+
+
+def load_generator(table):
+    """The table's generator function: `gen_<table>` in `pyosquery.tables.<module>`.
+
+    Evented tables have no module: they return no rows until event collection exists,
+    as osquery does with events disabled.
+    """
+    if table.module is None:
+        return _no_rows
+    module = importlib.import_module("pyosquery.tables." + table.module)
+    return getattr(module, "gen_" + table.name)
+
+
+def _as_int(value):
+    if value is None or type(value) is int:   # pylint: disable=unidiomatic-typecheck
+        return value
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _as_float(value):
+    if value is None or type(value) is float:   # pylint: disable=unidiomatic-typecheck
+        return value
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _as_text(value):
+    if value is None or type(value) is str:   # pylint: disable=unidiomatic-typecheck
+        return value
+    if isinstance(value, bytes):
+        return value.decode("utf-8", "replace")
+    return str(value)
+
+
+CONVERTERS = {"TEXT": _as_text, "INTEGER": _as_int, "BIGINT": _as_int,
+              "UNSIGNED_BIGINT": _as_int, "DOUBLE": _as_float, "BLOB": lambda v: v}
+
+
+class TableModule:
+    """apsw VTModule for one table (registered eponymous-only under the table's name)."""
+
+    def __init__(self, table, generator=None):
+        self.table = table
+        self.generator = generator
+
+    def Create(self, _connection, _module, _database, _name, *_args):   # noqa: N802 (apsw API)
+        if self.generator is None:
+            self.generator = load_generator(self.table)
+        return self.table.create_sql(), VirtualTable(self.table, self.generator)
+
+    Connect = Create
+
+
+class VirtualTable:
+    """apsw VTTable: plans through the shared Planner, reads through the generator."""
+
+    def __init__(self, table, generator):
+        self.table = table
+        self.generator = generator
+        self.planner = Planner(table)
+        names = self.planner.names
+        types = [c.type for c in table.columns]
+        types += [c.type for c in table.columns for _ in c.aliases]
+        self.names = names
+        self.converters = [CONVERTERS[t] for t in types]
+
+    def BestIndexObject(self, info):   # noqa: N802
+        return self.planner.best_index(info)
+
+    def Open(self):   # noqa: N802
+        return Cursor(self)
+
+    def Disconnect(self):   # noqa: N802
+        pass
+
+    Destroy = Disconnect
+
+
+class Cursor:
+    """apsw VTCursor over the rows (dicts) a generator yields."""
+
+    def __init__(self, vtable):
+        self.vtable = vtable
+        self.rows = iter(())
+        self.row = None
+        self.rowid = 0
+
+    def Filter(self, number, _description, arguments):   # noqa: N802
+        vtable = self.vtable
+        plan = vtable.planner.plans[number]
+        if plan.missing_required:
+            raise QueryError("table %s needs a constraint on %s (for example WHERE %s = '...')"
+                             % (vtable.table.name, " or ".join(vtable.table.required),
+                                vtable.table.required[0]))
+        constraints = {}
+        for (name, op), value in zip(plan.pushed, arguments):
+            if isinstance(value, set):
+                value = frozenset(value)
+            constraints.setdefault(name, []).append((op, value))
+        self.rows = iter(vtable.generator(QueryContext(constraints, plan.used)))
+        self.rowid = 0
+        self.Next()
+
+    def Next(self):   # noqa: N802
+        self.row = next(self.rows, None)
+        self.rowid += 1
+
+    def Eof(self):   # noqa: N802
+        return self.row is None
+
+    def Rowid(self):   # noqa: N802
+        return self.rowid
+
+    def Column(self, number):   # noqa: N802
+        if number < 0:
+            return self.rowid
+        return self.vtable.converters[number](self.row.get(self.vtable.names[number]))
+
+    def Close(self):   # noqa: N802
+        self.rows = iter(())

@@ -1,0 +1,1 @@
+"""Table declarations and their generators."""

@@ -1,0 +1,91 @@
+"""OS access for generators, with OS errors translated in one place.
+
+A file that vanished, or that this user may not read, is an absent value (None or an empty
+list), never an exception: processes exit mid-scan and files change under a query, and one
+of them must not fail the whole query. Errors other than these still raise.
+"""
+
+import errno
+import os
+
+# errno values that mean "this thing is gone or not ours to read": skip it.
+SKIPPED = frozenset((errno.ENOENT, errno.ESRCH, errno.EACCES, errno.EPERM, errno.ENOTDIR,
+                     errno.EINVAL, errno.ELOOP, errno.ENXIO, errno.ENODEV, errno.EIO))
+
+
+def skipped(error):
+    """True when an OSError only means the object is gone or unreadable."""
+    return error.errno in SKIPPED
+
+
+def read_bytes(path, limit=-1):
+    """The file's bytes, or None when it is gone or unreadable."""
+    try:
+        with open(path, "rb") as handle:
+            return handle.read(limit)
+    except OSError as error:
+        if skipped(error):
+            return None
+        raise
+
+
+def read_text(path, limit=-1):
+    """The file's text (UTF-8, undecodable bytes replaced), or None."""
+    data = read_bytes(path, limit)
+    return None if data is None else data.decode("utf-8", "replace")
+
+
+def read_lines(path):
+    """The file's lines without line ends; [] when it is gone or unreadable."""
+    text = read_text(path)
+    return [] if text is None else text.splitlines()
+
+
+def read_link(path):
+    """The symlink's target, or None."""
+    try:
+        return os.readlink(path)
+    except OSError as error:
+        if skipped(error):
+            return None
+        raise
+
+
+def list_dir(path):
+    """Entry names of a directory; [] when it is gone or unreadable."""
+    try:
+        return os.listdir(path)
+    except OSError as error:
+        if skipped(error):
+            return []
+        raise
+
+
+def stat(path, follow_symlinks=True):
+    """os.stat result, or None."""
+    try:
+        return os.stat(path, follow_symlinks=follow_symlinks)
+    except OSError as error:
+        if skipped(error):
+            return None
+        raise
+
+
+def key_values(path, separator=":"):
+    """Lines `key<sep> value` of a file (as /proc/meminfo, /proc/PID/status) as a dict."""
+    result = {}
+    for line in read_lines(path):
+        key, sep, value = line.partition(separator)
+        if sep:
+            result[key.strip()] = value.strip()
+    return result
+
+
+def config_lines(path, comment="#"):
+    """Non-empty lines of a config file with comments stripped."""
+    result = []
+    for line in read_lines(path):
+        line = line.split(comment, 1)[0].strip()
+        if line:
+            result.append(line)
+    return result

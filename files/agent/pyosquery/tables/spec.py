@@ -1,0 +1,139 @@
+"""Table declarations as data: read `specs/schema.tsv` and `specs/tables.tsv`.
+
+schema.tsv holds osquery's column declarations (name, type, flags) for Linux, one row per
+column in osquery's order; tables.tsv says which tables the agent serves, from which
+generator module, with a description and an example. Everything else (the SQLite schema,
+`.schema`, the planner's view of a table, the per-table tests) is derived from these.
+"""
+
+import os
+from collections import OrderedDict
+
+SPEC_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "specs")
+
+# osquery's column types and the SQLite type each is declared with.
+SQL_TYPES = {
+    "TEXT": "TEXT",
+    "INTEGER": "INTEGER",
+    "BIGINT": "BIGINT",
+    "UNSIGNED_BIGINT": "UNSIGNED BIGINT",
+    "DOUBLE": "DOUBLE",
+    "BLOB": "BLOB",
+}
+
+
+class Column:
+    """One declared column: its name, osquery type and flags."""
+
+    __slots__ = ("name", "type", "description", "index", "required", "optimized",
+                 "hidden", "additional", "collate", "aliases")
+
+    def __init__(self, name, type_, flags, description=""):
+        if type_ not in SQL_TYPES:
+            raise ValueError("column %s: unknown type %r" % (name, type_))
+        self.name = name
+        self.type = type_
+        self.description = description
+        words = set()
+        self.collate = None
+        self.aliases = ()
+        for flag in flags:
+            key, _, value = flag.partition("=")
+            if key == "collate":
+                self.collate = value
+            elif key == "aliases":
+                self.aliases = tuple(value.split("|"))
+            elif key != "platform":
+                words.add(key)
+        self.index = "index" in words
+        self.required = "required" in words
+        self.optimized = "optimized" in words
+        self.hidden = "hidden" in words
+        self.additional = "additional" in words
+
+    @property
+    def sql_type(self):
+        return SQL_TYPES[self.type]
+
+    @property
+    def pushed_down(self):
+        """True when constraints on this column reach the generator."""
+        return self.index or self.required or self.optimized or self.additional
+
+
+class Table:
+    """A served table: name, generator module, columns in osquery's order."""
+
+    __slots__ = ("name", "module", "attributes", "description", "example", "columns")
+
+    def __init__(self, name, module, attributes, description, example, columns):
+        self.name = name
+        self.module = module
+        self.attributes = attributes
+        self.description = description
+        self.example = example
+        self.columns = columns
+
+    @property
+    def evented(self):
+        return "event_subscriber" in self.attributes
+
+    @property
+    def required(self):
+        """Names of the required columns: a query must constrain at least one."""
+        return [c.name for c in self.columns if c.required]
+
+    def create_sql(self):
+        """The CREATE TABLE statement, in the form osquery's `.schema` prints."""
+        parts = []
+        for col in self.columns:
+            parts.append(_column_sql(col.name, col.sql_type, col.hidden, col.collate))
+            for alias in col.aliases:
+                parts.append(_column_sql(alias, col.sql_type, True, None))
+        keys = [c.name for c in self.columns if c.index or c.additional]
+        tail = ""
+        if keys:
+            parts.append("PRIMARY KEY (%s)" % ", ".join("`%s`" % k for k in keys))
+            tail = " WITHOUT ROWID"
+        return "CREATE TABLE %s(%s)%s;" % (self.name, ", ".join(parts), tail)
+
+
+def _column_sql(name, sql_type, hidden, collate):
+    text = "`%s` %s" % (name, sql_type)
+    if hidden:
+        text += " HIDDEN"
+    if collate:
+        # osquery's built-in NOCASE prints in capitals; its own collations (version...) do not.
+        text += " COLLATE " + (collate.upper() if collate == "nocase" else collate)
+    return text
+
+
+def _read_tsv(name):
+    path = os.path.join(SPEC_DIR, name)
+    with open(path, encoding="utf-8") as handle:
+        lines = handle.read().splitlines()
+    for number, line in enumerate(lines[1:], start=2):
+        if line.strip():
+            yield path, number, line.split("\t")
+
+
+def load_tables():
+    """Return an OrderedDict of served table name -> Table, from the spec files."""
+    columns = OrderedDict()
+    for path, number, fields in _read_tsv("schema.tsv"):
+        if len(fields) != 5:
+            raise ValueError("%s:%d: expected 5 tab-separated fields" % (path, number))
+        table, name, type_, flags, description = fields
+        flags = [] if flags == "-" else flags.split(",")
+        columns.setdefault(table, []).append(Column(name, type_, flags, description))
+    tables = OrderedDict()
+    for path, number, fields in _read_tsv("tables.tsv"):
+        if len(fields) != 5:
+            raise ValueError("%s:%d: expected 5 tab-separated fields" % (path, number))
+        name, module, attributes, description, example = fields
+        if name not in columns:
+            raise ValueError("%s:%d: table %s has no columns in schema.tsv" % (path, number, name))
+        tables[name] = Table(name, None if module == "-" else module,
+                             attributes.split(",") if attributes else [],
+                             description, example, columns[name])
+    return tables
