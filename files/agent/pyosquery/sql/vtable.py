@@ -26,36 +26,6 @@ def load_generator(table):
     return getattr(module, "gen_" + table.name)
 
 
-def _as_int(value):
-    if value is None or type(value) is int:   # pylint: disable=unidiomatic-typecheck
-        return value
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
-
-
-def _as_float(value):
-    if value is None or type(value) is float:   # pylint: disable=unidiomatic-typecheck
-        return value
-    try:
-        return float(value)
-    except (TypeError, ValueError):
-        return None
-
-
-def _as_text(value):
-    if value is None or type(value) is str:   # pylint: disable=unidiomatic-typecheck
-        return value
-    if isinstance(value, bytes):
-        return value.decode("utf-8", "replace")
-    return str(value)
-
-
-CONVERTERS = {"TEXT": _as_text, "INTEGER": _as_int, "BIGINT": _as_int,
-              "UNSIGNED_BIGINT": _as_int, "DOUBLE": _as_float, "BLOB": lambda v: v}
-
-
 class TableModule:
     """apsw VTModule for one table (registered eponymous-only under the table's name)."""
 
@@ -78,11 +48,7 @@ class VirtualTable:
         self.table = table
         self.generator = generator
         self.planner = Planner(table)
-        names = self.planner.names
-        types = [c.type for c in table.columns]
-        types += [c.type for c in table.columns for _ in c.aliases]
-        self.names = names
-        self.converters = [CONVERTERS[t] for t in types]
+        self.names = self.planner.names
 
     def BestIndexObject(self, info):   # noqa: N802
         return self.planner.best_index(info)
@@ -101,6 +67,7 @@ class Cursor:
 
     def __init__(self, vtable):
         self.vtable = vtable
+        self.names = vtable.names
         self.rows = iter(())
         self.row = None
         self.rowid = 0
@@ -132,9 +99,11 @@ class Cursor:
         return self.rowid
 
     def Column(self, number):   # noqa: N802
+        # The hot path (called once per cell): generators yield native types already,
+        # which the per-table tests check, so no conversion happens here.
         if number < 0:
             return self.rowid
-        return self.vtable.converters[number](self.row.get(self.vtable.names[number]))
+        return self.row.get(self.names[number])
 
     def Close(self):   # noqa: N802
         self.rows = iter(())

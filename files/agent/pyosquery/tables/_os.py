@@ -29,6 +29,29 @@ def read_bytes(path, limit=-1):
         raise
 
 
+def read_small(path):
+    """A small file's bytes via raw os calls (the hot path of /proc scans), or None."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+    except OSError as error:
+        if skipped(error):
+            return None
+        raise
+    try:
+        chunks = []
+        while True:
+            chunk = os.read(fd, 65536)
+            if not chunk:
+                return b"".join(chunks)
+            chunks.append(chunk)
+    except OSError as error:
+        if skipped(error):
+            return None
+        raise
+    finally:
+        os.close(fd)
+
+
 def read_text(path, limit=-1):
     """The file's text (UTF-8, undecodable bytes replaced), or None."""
     data = read_bytes(path, limit)

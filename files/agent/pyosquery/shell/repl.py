@@ -1,0 +1,31 @@
+"""The interactive prompt, on apsw's shell: its line editing, history and continuation
+handling, with osqueryi's prompts and our session doing the work."""
+
+import os
+
+import apsw.shell
+
+INTRO = "Using a virtual database. Need help, type '.help'\n"
+
+
+class Repl(apsw.shell.Shell):
+    """apsw's shell loop; every complete line goes to our Session instead of apsw's."""
+
+    def __init__(self, session):
+        apsw.shell.Shell.__init__(self, db=session.engine.connection)
+        self.session = session
+        self.prompt = "osquery> "
+        self.moreprompt = "    ...> "
+        self.history_file = os.path.join(os.path.expanduser("~"), ".pyosquery_history")
+
+    def process_complete_line(self, command):
+        if not command.strip():
+            return
+        if command.lstrip().startswith("."):
+            self.session.command(command.strip())
+        else:
+            self.session.sql(command)
+
+
+def run_repl(session):
+    Repl(session).cmdloop(intro=INTRO)

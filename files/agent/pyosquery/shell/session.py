@@ -1,0 +1,167 @@
+"""A shell session: runs SQL and osqueryi's dot commands, prints results and errors."""
+
+import shlex
+import sys
+
+import apsw
+
+from pyosquery import __version__
+from pyosquery.shell import printer
+
+HELP = """Welcome to the pyosquery shell. Please explore your OS!
+You are connected to a transient 'in-memory' virtual database.
+
+.all [TABLE]     Select all from a table
+.exit            Exit this program
+.features        List osquery's features and their statuses
+.headers ON|OFF  Turn display of headers on or off
+.help            Show this message
+.mode MODE       Set output mode where MODE is one of:
+                   csv      Comma-separated values
+                   column   Left-aligned columns see .width
+                   json     One JSON object per row
+                   line     One value per line
+                   list     Values delimited by .separator string
+                   pretty   Pretty printed SQL results (default)
+.nullvalue STR   Use STRING in place of NULL values
+.print STR...    Print literal STRING
+.quit            Exit this program
+.schema [TABLE]  Show the CREATE statements
+.separator STR   Change separator used by output mode
+.show            Show the current values for various settings
+.tables [TABLE]  List names of tables
+.version         Show pyosquery version
+"""
+
+
+def error_text(error):
+    """The message osqueryi shows: SQLite's own words, without apsw's class prefix."""
+    text = str(error)
+    if isinstance(error, apsw.Error) and ": " in text:
+        prefix, _, rest = text.partition(": ")
+        if prefix.endswith("Error") and " " not in prefix:
+            text = rest
+    return text
+
+
+class Exit(SystemExit):
+    """`.exit` / `.quit`: leave the shell with a code (a SystemExit, so apsw's loop lets it by)."""
+
+
+class Session:
+    """Runs statements against an engine (local or a connected daemon) and prints them."""
+
+    def __init__(self, engine, settings=None, out=None, err=None, features=None):
+        self.engine = engine
+        self.settings = settings or printer.Settings()
+        self.out = out or sys.stdout
+        self.err = err or sys.stderr
+        self.features = features or {}
+        self.failed = False
+
+    def sql(self, text, where="Error", failure=None):
+        """Run SQL and print its result; on failure print `<where>: message` (or `failure`)."""
+        try:
+            names, rows = self.engine.query(text)
+        except Exception as error:   # pylint: disable=broad-except  # any failure is the user's to see
+            self.err.write((failure or "%s: %s" % (where, error_text(error))) + "\n")
+            self.failed = True
+            return False
+        self.out.write(printer.render(names, rows, self.settings))
+        return True
+
+    def command(self, line):
+        """Run one dot command line; unknown ones print osqueryi's error."""
+        try:
+            words = shlex.split(line)
+        except ValueError:
+            words = line.split()
+        name, args = words[0][1:], words[1:]
+        handler = self._find(name)
+        if handler is None or handler(args) is False:
+            self.err.write('Error: unknown command or invalid arguments:  "%s". Enter ".help" for help\n' % name)
+            self.failed = True
+            return False
+        return True
+
+    def _find(self, name):
+        # any unambiguous prefix names a command, as in the sqlite shell
+        names = sorted(n[4:] for n in dir(self) if n.startswith("cmd_"))
+        if name in names:
+            return getattr(self, "cmd_" + name)
+        matches = [n for n in names if name and n.startswith(name)]
+        return getattr(self, "cmd_" + matches[0]) if len(matches) == 1 else None
+
+    # dot commands: each returns False when its arguments are wrong
+
+    def cmd_all(self, args):
+        if len(args) != 1:
+            return False
+        self.sql("SELECT * FROM %s" % args[0], failure="Error querying table: %s" % args[0])
+        return True
+
+    def cmd_exit(self, args):
+        raise Exit(int(args[0]) if args and args[0].lstrip("-").isdigit() else 0)
+
+    cmd_quit = cmd_exit
+
+    def cmd_features(self, _args):
+        for name in sorted(self.features):
+            self.out.write("%s: %s\n" % (name, "true" if self.features[name] else "false"))
+
+    def cmd_headers(self, args):
+        if len(args) != 1 or args[0].lower() not in ("on", "off", "1", "0", "yes", "no", "true", "false"):
+            return False
+        self.settings.header = args[0].lower() in ("on", "1", "yes", "true")
+        return True
+
+    cmd_header = cmd_headers
+
+    def cmd_help(self, _args):
+        self.err.write(HELP)
+
+    def cmd_mode(self, args):
+        if len(args) != 1 or args[0] not in printer.MODES:
+            self.err.write("Error: mode should be one of: %s\n" % " ".join(printer.MODES))
+            self.failed = True
+            return True
+        self.settings.mode = args[0]
+        return True
+
+    def cmd_nullvalue(self, args):
+        if len(args) != 1:
+            return False
+        self.settings.nullvalue = args[0]
+        return True
+
+    def cmd_print(self, args):
+        self.out.write(" ".join(args) + "\n")
+
+    def cmd_schema(self, args):
+        prefix = args[0] if args else ""
+        for name in sorted(self.engine.tables):
+            if name.startswith(prefix):
+                self.out.write(self.engine.tables[name].create_sql() + "\n")
+
+    def cmd_separator(self, args):
+        if len(args) != 1:
+            return False
+        self.settings.separator = args[0]
+        return True
+
+    def cmd_show(self, _args):
+        s = self.settings
+        for key, value in (("headers", "on" if s.header else "off"), ("mode", s.mode),
+                           ("nullvalue", '"%s"' % s.nullvalue), ("separator", '"%s"' % s.separator)):
+            self.out.write("%12s: %s\n" % (key, value))
+
+    def cmd_tables(self, args):
+        prefix = args[0] if args else ""
+        for name in sorted(self.engine.tables):
+            if name.startswith(prefix):
+                self.out.write("  => %s\n" % name)
+
+    cmd_list = cmd_tables
+
+    def cmd_version(self, _args):
+        self.out.write("pyosquery %s\nusing SQLite %s\n" % (__version__, apsw.sqlite_lib_version()))
