@@ -14,7 +14,7 @@ CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 PAGE_SIZE = os.sysconf("SC_PAGE_SIZE")
 
 STATUS_IDS = (("uid", "gid"), ("euid", "egid"), ("suid", "sgid"))
-STATUS_COLUMNS = frozenset(c for pair in STATUS_IDS for c in pair)
+STATUS_COLUMNS = frozenset([c for pair in STATUS_IDS for c in pair] + ["resident_size"])
 IO_COLUMNS = frozenset(("disk_bytes_read", "disk_bytes_written"))
 NAMESPACES = ("cgroup", "ipc", "mnt", "net", "pid", "user", "uts")
 
@@ -72,7 +72,8 @@ def _stat_columns(row, fields, boot):
     row["wired_size"] = 0       # Linux has no wired (unpageable) counter, as osquery reports
 
 
-def _status_ids(row, base):
+def _status_values(row, base):
+    # ids, and VmRSS: stat's rss field lags the kernel's per-CPU counters; ps and osquery use VmRSS
     status = _os.read_small(base + "/status")
     if status is None:
         return
@@ -82,6 +83,8 @@ def _status_ids(row, base):
             values = line.split()[1:4]
             for pair, value in zip(STATUS_IDS, values):
                 row[pair[kind]] = int(value)
+        elif line.startswith(b"VmRSS:"):
+            row["resident_size"] = int(line.split()[1]) * 1024
 
 
 def _io_counters(row, base):
@@ -135,7 +138,7 @@ def process_row(pid, context, boot):
     if context.uses("cmdline"):
         row["cmdline"] = cmdline(base)
     if any(context.uses(c) for c in STATUS_COLUMNS):
-        _status_ids(row, base)
+        _status_values(row, base)
     if any(context.uses(c) for c in IO_COLUMNS):
         _io_counters(row, base)
     if context.uses("cgroup_path"):

@@ -85,11 +85,9 @@ class Table:
 
     def create_sql(self):
         """The CREATE TABLE statement, in the form osquery's `.schema` prints."""
-        parts = []
-        for col in self.columns:
-            parts.append(_column_sql(col.name, col.sql_type, col.hidden, col.collate))
-            for alias in col.aliases:
-                parts.append(_column_sql(alias, col.sql_type, True, None))
+        parts = [_column_sql(c.name, c.sql_type, c.hidden, c.collate) for c in self.columns]
+        # aliases come last, hidden, in the planner's order (they read their column's value)
+        parts += [_column_sql(alias, c.sql_type, True, None) for c in self.columns for alias in c.aliases]
         keys = [c.name for c in self.columns if c.index or c.additional]
         tail = ""
         if keys:

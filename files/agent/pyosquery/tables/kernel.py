@@ -1,0 +1,137 @@
+"""Kernel tables: kernel_info, kernel_modules, system_controls (sysctl)."""
+
+import glob
+import os
+
+from pyosquery.tables import _os
+
+SYSCTL_ROOT = "/proc/sys"
+SYSCTL_FILE = "/etc/sysctl.conf"
+# systemd-sysctl's search path, highest precedence first: a file name found in an earlier
+# directory hides the same name in later ones.
+SYSCTL_DIRS = ("/etc/sysctl.d", "/run/sysctl.d", "/usr/local/lib/sysctl.d", "/usr/lib/sysctl.d",
+               "/lib/sysctl.d")
+
+
+def gen_kernel_info(_context):
+    row = {}
+    text = _os.read_text("/proc/cmdline")
+    if text is not None:
+        rest = []
+        for argument in text.split():
+            if argument.startswith("BOOT_IMAGE="):
+                row["path"] = argument[len("BOOT_IMAGE="):]
+            elif argument.startswith("root="):
+                row["device"] = argument[len("root="):]
+            else:
+                rest.append(argument)
+        row["arguments"] = " ".join(rest)
+    # "Linux version 6.1.0-18-amd64 (debian-kernel@...) ...": the third word is the release
+    words = (_os.read_text("/proc/version") or "").split()
+    if len(words) > 2 and words[1] == "version":
+        row["version"] = words[2]
+    return [row]
+
+
+def gen_kernel_modules(_context):
+    rows = []
+    # name size refcount used_by status address, e.g. "ext4 999424 1 - Live 0x0000000000000000"
+    for line in _os.read_lines("/proc/modules"):
+        fields = line.split()
+        if len(fields) < 6:
+            continue
+        rows.append({"name": fields[0], "size": int(fields[1]), "used_by": fields[3].rstrip(","),
+                     "status": fields[4], "address": fields[5]})
+    return rows
+
+
+def _config_files():
+    """sysctl.d files in the order systemd-sysctl applies them, then /etc/sysctl.conf (last wins)."""
+    chosen = {}
+    for directory in SYSCTL_DIRS:
+        for path in glob.glob(os.path.join(directory, "*.conf")):
+            chosen.setdefault(os.path.basename(path), path)
+    return [chosen[name] for name in sorted(chosen)] + [SYSCTL_FILE]
+
+
+def _normal_name(name):
+    """sysctl accepts "a/b/c" as well as "a.b.c"; a leading "-" only means "ignore errors"."""
+    name = name.strip().lstrip("-")
+    return name.replace("/", ".") if "/" in name and "." not in name else name
+
+
+def sysctl_config():
+    """name -> value configured in sysctl.conf and sysctl.d."""
+    config = {}
+    for path in _config_files():
+        for line in _os.read_lines(path):
+            line = line.strip()
+            if not line or line[0] in "#;":
+                continue
+            name, sep, value = line.partition("=")
+            if sep:
+                config[_normal_name(name)] = value.strip()
+    return config
+
+
+def _control_row(path, config):
+    name = os.path.relpath(path, SYSCTL_ROOT).replace("/", ".")
+    row = {"name": name, "subsystem": name.split(".")[0], "type": "string",
+           "config_value": config.get(name)}
+    try:
+        value = _os.read_text(path)
+    except OSError:
+        value = None     # some controls refuse reads with unusual errors (EOPNOTSUPP...)
+    if value is not None:
+        row["current_value"] = value.strip()
+    return row
+
+
+def _walk(top, config):
+    """Leaf controls under `top`, directories first as osquery lists them."""
+    entries = sorted(_os.list_dir(top))
+    dirs, files = [], []
+    for entry in entries:
+        path = os.path.join(top, entry)
+        (dirs if os.path.isdir(path) and not os.path.islink(path) else files).append(path)
+    for path in dirs:
+        for row in _walk(path, config):
+            yield row
+    for path in files:
+        yield _control_row(path, config)
+
+
+def _by_name(name, config):
+    """One control, read straight from its /proc/sys file (no walk)."""
+    if not isinstance(name, str) or not name or ".." in name.split("."):
+        return
+    path = os.path.join(SYSCTL_ROOT, name.replace(".", "/"))
+    if os.path.isdir(path):
+        for row in _walk(path, config):
+            yield row
+    elif os.path.exists(path):
+        yield _control_row(path, config)
+
+
+def _candidates(context, config):
+    names = context.equals("name")
+    if names is None:
+        for subsystem in sorted(_os.list_dir(SYSCTL_ROOT)):
+            for row in _walk(os.path.join(SYSCTL_ROOT, subsystem), config):
+                yield row
+        return
+    for name in sorted(names, key=str):
+        for row in _by_name(name, config):
+            yield row
+
+
+def gen_system_controls(context):
+    if context.equals("oid") is not None:
+        # Linux has no numeric sysctl MIBs (the sysctl(2) call is gone): no row has an oid.
+        return
+    config = sysctl_config() if context.uses("config_value") else {}
+    subsystems = context.equals("subsystem")
+    for row in _candidates(context, config):
+        # subsystem is an "additional" column, which SQLite does not re-check: filter here
+        if subsystems is None or row["subsystem"] in subsystems:
+            yield row

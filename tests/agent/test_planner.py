@@ -1,0 +1,76 @@
+"""The planner pushes constraints to generators, and reports missing required columns."""
+
+import pytest
+
+from pyosquery.sql.engine import Engine
+from pyosquery.sql.vtable import QueryError
+from pyosquery.tables import processes
+
+
+@pytest.fixture()
+def spied(monkeypatch):
+    """A fresh engine whose processes generator records each context it is called with."""
+    contexts = []
+    real = processes.gen_processes
+
+    def spy(context):
+        contexts.append(context)
+        return real(context)
+
+    return Engine(generators={"processes": spy}), contexts
+
+
+def test_pid_equality_reads_one_process(monkeypatch):
+    read = []
+    real = processes.process_row
+    monkeypatch.setattr(processes, "process_row", lambda pid, *a: read.append(pid) or real(pid, *a))
+    rows = Engine().query_dicts("SELECT pid, name FROM processes WHERE pid = 1")
+    assert [row["pid"] for row in rows] == [1]
+    assert read == [1]
+
+
+def test_in_list_arrives_as_one_set(spied):
+    engine, contexts = spied
+    rows = engine.query_dicts("SELECT pid FROM processes WHERE pid IN (1, 2, 999999999)")
+    assert len(contexts) == 1
+    assert contexts[0].equals("pid") == frozenset((1, 2, 999999999))
+    assert {row["pid"] for row in rows} <= {1, 2}
+
+
+def test_generator_sees_only_used_columns(spied, monkeypatch):
+    engine, contexts = spied
+    monkeypatch.setattr(processes, "cmdline", lambda base: pytest.fail("cmdline read for an unused column"))
+    engine.query("SELECT pid, name FROM processes")
+    assert contexts[0].used == frozenset(("pid", "name"))
+
+
+def test_full_scan_sees_no_constraint(spied):
+    engine, contexts = spied
+    rows = engine.query_dicts("SELECT pid FROM processes WHERE name != ''")
+    assert contexts[0].constraints == {}
+    assert len(rows) > 1
+
+
+def test_explain_query_plan_shows_the_index(engine):
+    _, rows = engine.query("EXPLAIN QUERY PLAN SELECT * FROM processes WHERE pid = 1")
+    assert rows[0][3].startswith("SCAN processes VIRTUAL TABLE INDEX ")
+    assert rows[0][3].endswith(":pid=")
+
+
+def test_missing_required_column_names_table_and_columns(engine):
+    with pytest.raises(QueryError) as caught:
+        engine.query("SELECT * FROM hash")
+    assert "hash" in str(caught.value)
+    assert "path or directory" in str(caught.value)
+
+
+def test_required_column_from_a_join_is_used(engine, tmp_path):
+    target = tmp_path / "a.txt"
+    target.write_text("x")
+    rows = engine.query_dicts("SELECT h.sha1 FROM file f JOIN hash h ON h.path = f.path WHERE f.directory = '%s'"
+                              % tmp_path)
+    assert rows == [{"sha1": "11f6ad8ec52a2984abaafd7c3b516503785c2072"}]
+
+
+def test_text_pid_constraint_still_matches(engine):
+    assert engine.query("SELECT pid FROM processes WHERE pid = '1'")[1] == [(1,)]

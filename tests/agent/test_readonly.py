@@ -1,0 +1,45 @@
+"""No query can change state: writes, ATTACH, load_extension and PRAGMA writes are refused."""
+
+import apsw
+import pytest
+
+from pyosquery.sql.readonly import ReadOnlyError
+
+REFUSED = [
+    "INSERT INTO processes (pid) VALUES (1)",
+    "UPDATE processes SET name = 'x'",
+    "DELETE FROM processes",
+    "CREATE TABLE t (a)",
+    "CREATE TEMP VIEW v AS SELECT 1",
+    "ATTACH DATABASE '/tmp/pyosquery-attach.db' AS other",
+    "PRAGMA writable_schema = 1",
+    "PRAGMA journal_mode = WAL",
+    "SELECT load_extension('/tmp/x.so')",
+    "DROP TABLE processes",
+]
+
+
+@pytest.mark.parametrize("sql", REFUSED)
+def test_writes_are_refused(engine, sql):
+    # SQLite itself refuses UPDATE/DELETE on read-only virtual tables before asking us
+    with pytest.raises((ReadOnlyError, apsw.SQLError)) as caught:
+        engine.query(sql)
+    message = str(caught.value)
+    assert "read-only" in message or "may not be modified" in message
+
+
+def test_attach_leaves_no_file(engine, tmp_path):
+    target = tmp_path / "other.db"
+    with pytest.raises(ReadOnlyError):
+        engine.query("ATTACH DATABASE '%s' AS other" % target)
+    assert not target.exists()
+
+
+def test_read_only_pragmas_work(engine):
+    names = [row[1] for row in engine.query("PRAGMA table_info(time)")[1]]
+    assert names[:3] == ["weekday", "year", "month"]
+    assert engine.query("SELECT name FROM pragma_table_info('processes') WHERE name = 'pid'")[1] == [("pid",)]
+
+
+def test_reads_and_functions_work(engine):
+    assert engine.query("SELECT upper('a'), count(*) > 0 FROM processes")[1] == [("A", 1)]

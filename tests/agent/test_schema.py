@@ -1,0 +1,62 @@
+"""Every served table has osquery's columns, runs, and returns values of its declared types."""
+
+import os
+
+import pytest
+
+from pyosquery.tables.spec import load_tables
+
+TABLES = load_tables()
+REFERENCE = os.path.join(os.path.dirname(__file__), "..", "..", "..", "shared", "reference", "osquery-tables.tsv")
+SQLITE_TYPES = {"TEXT": "text", "INTEGER": "integer", "BIGINT": "integer", "UNSIGNED_BIGINT": "integer",
+                "DOUBLE": "real", "BLOB": "blob"}
+# tables whose required columns need a value to run
+SAMPLE_WHERE = {"file": "WHERE path = '/etc/passwd'", "hash": "WHERE path = '/etc/passwd'"}
+
+
+@pytest.mark.parametrize("name", sorted(TABLES))
+def test_declared_columns_reach_sqlite(engine, name):
+    table = TABLES[name]
+    _, rows = engine.query("PRAGMA table_xinfo(%s)" % name)
+    declared = [(c.name, c.sql_type) for c in table.columns]
+    declared += [(alias, c.sql_type) for c in table.columns for alias in c.aliases]
+    assert [(row[1], row[2]) for row in rows] == declared
+    hidden = {c.name for c in table.columns if c.hidden} | {a for c in table.columns for a in c.aliases}
+    assert {row[1] for row in rows if row[6]} == hidden
+
+
+@pytest.mark.parametrize("name", sorted(TABLES))
+def test_values_have_declared_types(engine, name):
+    table = TABLES[name]
+    columns = [c for c in table.columns if not c.hidden]
+    select = ", ".join("typeof(`%s`)" % c.name for c in columns)
+    _, rows = engine.query("SELECT %s FROM %s %s LIMIT 500" % (select, name, SAMPLE_WHERE.get(name, "")))
+    for row in rows:
+        for column, kind in zip(columns, row):
+            assert kind in ("null", SQLITE_TYPES[column.type]), "%s.%s is %s" % (name, column.name, kind)
+
+
+def test_evented_tables_are_empty_not_errors(engine):
+    evented = [name for name, table in TABLES.items() if table.evented]
+    assert "process_events" in evented and "file_events" in evented
+    for name in evented:
+        assert engine.query("SELECT * FROM %s" % name)[1] == []
+
+
+@pytest.mark.skipif(not os.path.exists(REFERENCE), reason="shared/reference is not beside the checkout")
+def test_columns_equal_the_osquery_reference():
+    expected = {}
+    with open(REFERENCE, encoding="utf-8") as handle:
+        for line in handle.read().splitlines()[1:]:
+            table, column, type_, flags = line.split("\t")[:4]
+            platforms = [f[9:] for f in flags.split(",") if f.startswith("platform=")]
+            if platforms and "linux" not in platforms[0]:
+                continue        # osquery declares these hidden on Linux; we leave them out
+            expected.setdefault(table, []).append((column, type_))
+    for name, table in TABLES.items():
+        assert [(c.name, c.type) for c in table.columns] == expected[name], name
+
+
+def test_schema_matches_osquery_dot_schema_form():
+    assert TABLES["time"].create_sql().startswith("CREATE TABLE time(`weekday` TEXT, `year` INTEGER")
+    assert TABLES["processes"].create_sql().endswith("PRIMARY KEY (`pid`)) WITHOUT ROWID;")

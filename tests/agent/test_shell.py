@@ -1,0 +1,114 @@
+"""pyosqueryi, run as a user runs it: osqueryi's output formats, dot commands and exit codes."""
+
+import json
+import os
+import pty
+import select
+import subprocess
+import sys
+import time
+
+SHELL = os.path.join(os.path.dirname(sys.executable), "pyosqueryi")
+
+
+def run(*args, stdin=None):
+    return subprocess.run([SHELL] + list(args), input=stdin, capture_output=True, text=True, timeout=60)
+
+
+def test_select_zero_json_is_byte_for_byte_osqueryi():
+    result = run("--json", "select 0")
+    assert result.returncode == 0
+    assert result.stdout == '[\n  {"0":"0"}\n]\n'
+
+
+def test_pid_one_lookup_returns_one_row():
+    result = run("--json", "SELECT pid, name FROM processes WHERE pid = 1")
+    rows = json.loads(result.stdout)
+    assert len(rows) == 1 and rows[0]["pid"] == "1"
+    assert sorted(rows[0]) == ["name", "pid"]
+
+
+def test_pretty_mode_table():
+    result = run("SELECT 1 AS a, 'xyz' AS bb")
+    assert result.stdout == ("+---+-----+\n| a | bb  |\n+---+-----+\n| 1 | xyz |\n+---+-----+\n")
+
+
+def test_pretty_mode_prints_nothing_for_no_rows():
+    assert run("SELECT 1 WHERE 0").stdout == ""
+
+
+def test_csv_line_and_list_modes():
+    assert run("--csv", "SELECT 1 AS a, 'x,y' AS b").stdout == 'a,b\n1,"x,y"\n'
+    assert run("--line", "SELECT 1 AS a, 2 AS bbbbbbb").stdout == "      a = 1\nbbbbbbb = 2\n"
+    assert run("--list", "--header=false", "SELECT 1, 2").stdout == "1|2\n"
+
+
+def test_bad_sql_prints_error_and_exits_one():
+    result = run("SELEC 1")
+    assert result.returncode == 1
+    assert result.stderr == 'Error: near "SELEC": syntax error\n'
+    unknown = run("SELECT * FROM no_such_table")
+    assert unknown.returncode == 1 and unknown.stderr == "Error: no such table: no_such_table\n"
+
+
+def test_write_is_refused_by_the_shell():
+    result = run("ATTACH ':memory:' AS x")
+    assert result.returncode == 1 and "read-only" in result.stderr
+
+
+def test_dot_tables_with_filter_and_schema():
+    assert run(".tables proc").stdout.splitlines()[:2] == ["  => process_envs", "  => process_events"]
+    schema = run(".schema time").stdout
+    assert schema.startswith("CREATE TABLE time(`weekday` TEXT") and schema.endswith(";\n")
+
+
+def test_dot_mode_error_and_unknown_command():
+    assert run(".mode nope").stderr == "Error: mode should be one of: column csv json line list pretty\n"
+    result = run(".nonsense")
+    assert result.returncode == 1
+    assert result.stderr == 'Error: unknown command or invalid arguments:  "nonsense". Enter ".help" for help\n'
+
+
+def test_piped_statements_report_the_failing_line():
+    result = run(stdin="SELECT 1 AS a;\n.mode csv\nSELECT 2 AS b;\nBAD;\nSELECT 3 AS c\n")
+    assert result.stdout == "+---+\n| a |\n+---+\n| 1 |\n+---+\nb\n2\nc\n3\n"
+    assert result.stderr == 'Error: near line 4: near "BAD": syntax error\n'
+    assert result.returncode == 1
+
+
+def test_all_and_features():
+    assert run("-A", "time", "--csv").stdout.startswith("weekday,year,month,day")
+    assert "disable_watchdog: true" in run(".features").stdout
+    assert run(".all").returncode == 1
+
+
+def _read_until(fd, marker, timeout=20):
+    seen = b""
+    deadline = time.time() + timeout
+    while marker not in seen and time.time() < deadline:
+        ready, _, _ = select.select([fd], [], [], 0.5)
+        if ready:
+            try:
+                seen += os.read(fd, 4096)
+            except OSError:
+                break
+    return seen.decode()
+
+
+def test_interactive_prompts_and_continuation():
+    pid, fd = pty.fork()
+    if pid == 0:   # the child becomes the shell on a terminal
+        os.environ["HOME"] = "/tmp"
+        os.execv(SHELL, [SHELL])
+    try:
+        assert "osquery> " in _read_until(fd, b"osquery> ")
+        os.write(fd, b"SELECT 41 + 1\n")
+        assert "    ...> " in _read_until(fd, b"...> ")
+        os.write(fd, b"AS answer;\n")
+        output = _read_until(fd, b"osquery> ")
+        assert "| answer |" in output and "| 42     |" in output
+        os.write(fd, b".exit 3\n")
+        _, status = os.waitpid(pid, 0)
+        assert os.WEXITSTATUS(status) == 3
+    finally:
+        os.close(fd)

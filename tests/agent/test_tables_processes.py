@@ -1,0 +1,90 @@
+"""processes and the per-process tables, checked against /proc, ps and the test's own children."""
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+
+@pytest.fixture()
+def child():
+    """A sleeping child with a known argv and environment."""
+    env = dict(os.environ, PYOSQUERY_TEST_MARK="marked-value")
+    proc = subprocess.Popen(["sleep", "300"], env=env)
+    yield proc
+    proc.kill()
+    proc.wait()
+
+
+def test_child_row_matches_proc(query, child):
+    row = query("SELECT * FROM processes WHERE pid = %d" % child.pid)[0]
+    assert row["name"] == "sleep"
+    assert row["cmdline"] == "sleep 300"
+    assert row["parent"] == os.getpid()
+    assert row["path"] == os.path.realpath("/proc/%d/exe" % child.pid)
+    assert row["on_disk"] == 1
+    assert row["uid"] == os.getuid() and row["euid"] == os.geteuid()
+    assert row["gid"] == os.getgid() and row["egid"] == os.getegid()
+    assert row["cwd"] == os.getcwd()
+    assert row["root"] == "/"
+    assert row["threads"] == 1
+    assert row["state"] in ("S", "R")
+    assert abs(row["start_time"] - int(os.stat("/proc/%d" % child.pid).st_mtime)) <= 2
+
+
+def test_all_processes_match_ps(query, child):
+    ps = subprocess.run(["ps", "-e", "-o", "pid=,ppid=,uid=,comm="], capture_output=True, text=True,
+                        check=True).stdout
+    listed = {}
+    for line in ps.splitlines():
+        pid, ppid, uid, comm = line.split(None, 3)
+        listed[int(pid)] = (int(ppid), int(uid), comm)
+    rows = {r["pid"]: (r["parent"], r["uid"], r["name"]) for r in query("SELECT pid, parent, uid, name FROM processes")}
+    common = set(rows) & set(listed)
+    # processes may come and go between the two reads; the long-lived ones must agree
+    assert child.pid in common and 1 in common
+    assert len(common) >= 0.9 * len(listed)
+    for pid in common:
+        assert rows[pid] == listed[pid], pid
+
+
+def test_resident_size_matches_ps(query, child):
+    rss_kb = int(subprocess.run(["ps", "-o", "rss=", "-p", str(child.pid)], capture_output=True, text=True,
+                                check=True).stdout)
+    row = query("SELECT resident_size, total_size FROM processes WHERE pid = %d" % child.pid)[0]
+    assert row["resident_size"] == rss_kb * 1024
+    assert row["total_size"] > row["resident_size"]
+
+
+def test_vanished_pid_gives_no_row(query):
+    proc = subprocess.Popen(["true"])
+    proc.wait()
+    assert query("SELECT * FROM processes WHERE pid = %d" % proc.pid) == []
+
+
+def test_process_envs(query, child):
+    rows = query("SELECT key, value FROM process_envs WHERE pid = %d" % child.pid)
+    assert {"key": "PYOSQUERY_TEST_MARK", "value": "marked-value"} in rows
+
+
+def test_process_open_files(query, tmp_path):
+    path = tmp_path / "held-open"
+    with open(path, "w") as handle:
+        rows = query("SELECT fd, path FROM process_open_files WHERE pid = %d" % os.getpid())
+        assert {"fd": handle.fileno(), "path": str(path)} in rows
+
+
+def test_process_memory_map_lists_the_interpreter(query):
+    rows = query("SELECT start, end, permissions, path, pseudo FROM process_memory_map WHERE pid = %d" % os.getpid())
+    paths = {r["path"] for r in rows}
+    assert os.path.realpath(sys.executable) in paths
+    assert any(r["path"] == "[stack]" for r in rows)
+    assert all(r["start"].startswith("0x") and int(r["start"], 16) < int(r["end"], 16) for r in rows)
+
+
+def test_process_namespaces_match_proc(query, child):
+    row = query("SELECT * FROM process_namespaces WHERE pid = %d" % child.pid)[0]
+    for kind in ("ipc", "mnt", "net", "pid", "user", "uts"):
+        link = os.readlink("/proc/%d/ns/%s" % (child.pid, kind))
+        assert row[kind + "_namespace"] == link.split("[")[1].rstrip("]")
