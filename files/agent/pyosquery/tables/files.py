@@ -12,51 +12,55 @@ from pyosquery.tables.paths import requested, walk
 FILE_TYPES = {st.S_IFREG: "regular", st.S_IFDIR: "directory", st.S_IFLNK: "symlink",
               st.S_IFCHR: "character", st.S_IFBLK: "block", st.S_IFIFO: "fifo",
               st.S_IFSOCK: "socket"}
-# file's stat columns and how each comes from an os.stat_result; only used ones are computed
-STAT_VALUES = (
-    ("inode", lambda i: i.st_ino),
-    ("uid", lambda i: i.st_uid),
-    ("gid", lambda i: i.st_gid),
-    ("mode", lambda i: "%04o" % (i.st_mode & 0o7777)),
-    ("device", lambda i: i.st_rdev),
-    ("size", lambda i: i.st_size),
-    ("block_size", lambda i: i.st_blksize),
-    ("atime", lambda i: int(i.st_atime)),
-    ("mtime", lambda i: int(i.st_mtime)),
-    ("ctime", lambda i: int(i.st_ctime)),
-    ("btime", lambda i: 0),     # os.stat has no birth time on Linux; osquery reports 0 too
-    ("hard_links", lambda i: i.st_nlink),
-    ("type", lambda i: FILE_TYPES.get(st.S_IFMT(i.st_mode), "unknown")),
-)
+STAT_COLUMNS = frozenset(("inode", "uid", "gid", "mode", "device", "size", "block_size", "atime",
+                          "mtime", "ctime", "btime", "hard_links", "type"))
 HASHES = ("md5", "sha1", "sha256")
 CHUNK = 1 << 20
 SUID_DIRS = ("/bin", "/sbin", "/usr/bin", "/usr/sbin", "/usr/local/bin", "/usr/local/sbin",
              "/usr/lib", "/usr/libexec", "/opt")
 
 
-def file_row(path, directory, context, stat_values):
-    """One file row; attributes follow a symlink to its target, as osquery's do."""
-    link_info = _os.stat(path, follow_symlinks=False)
-    if link_info is None:
-        return None
-    is_link = st.S_ISLNK(link_info.st_mode)
-    row = {"path": path, "directory": directory, "filename": path[path.rfind("/") + 1:],
-           "symlink": 1 if is_link else 0}
-    if stat_values:
-        info = (_os.stat(path) or link_info) if is_link else link_info
-        for name, value in stat_values:
-            row[name] = value(info)
-    if context.uses("symlink_target_path"):
+def _lstat(path):
+    try:
+        return os.lstat(path)
+    except OSError as error:
+        if _os.skipped(error):
+            return None
+        raise
+
+
+def file_row(path, directory, info, with_stat, with_target):
+    """One file row from the path's lstat; attributes follow a symlink, as osquery's do.
+
+    Written as one dict literal: this runs once per file of a recursive listing.
+    """
+    is_link = (info.st_mode & 0o170000) == st.S_IFLNK
+    if is_link and with_stat:
+        info = _os.stat(path) or info
+    if with_stat:
+        mode = info.st_mode
+        row = {"path": path, "directory": directory, "filename": path[path.rfind("/") + 1:],
+               "symlink": 1 if is_link else 0, "inode": info.st_ino, "uid": info.st_uid, "gid": info.st_gid,
+               "mode": "%04o" % (mode & 0o7777), "device": info.st_rdev, "size": info.st_size,
+               "block_size": info.st_blksize, "atime": int(info.st_atime), "mtime": int(info.st_mtime),
+               "ctime": int(info.st_ctime),
+               "btime": 0,      # os.stat has no birth time on Linux; osquery reports 0 there too
+               "hard_links": info.st_nlink, "type": FILE_TYPES.get(mode & 0o170000, "unknown")}
+    else:
+        row = {"path": path, "directory": directory, "filename": path[path.rfind("/") + 1:],
+               "symlink": 1 if is_link else 0}
+    if with_target:
         row["symlink_target_path"] = os.path.realpath(path) if is_link else ""
     return row
 
 
 def gen_file(context):
-    stat_values = [(name, value) for name, value in STAT_VALUES if context.uses(name)]
+    with_stat = any(context.uses(c) for c in STAT_COLUMNS)
+    with_target = context.uses("symlink_target_path")
     for path, directory in requested(context):
-        row = file_row(path, directory, context, stat_values)
-        if row is not None:
-            yield row
+        info = _lstat(path)
+        if info is not None:
+            yield file_row(path, directory, info, with_stat, with_target)
 
 
 def digest(path, names):
@@ -113,7 +117,7 @@ def gen_suid_bin(_context):
     for top in SUID_DIRS:
         if os.path.islink(top):
             continue        # /bin -> usr/bin on merged-/usr systems: /usr/bin is walked anyway
-        for path in walk(top):
+        for path, _ in walk(top):
             info = _os.stat(path, follow_symlinks=False)
             if info is None or not st.S_ISREG(info.st_mode):
                 continue

@@ -2,6 +2,8 @@
 
 `WHERE path LIKE '/etc/%.conf'` lists /etc's *.conf; `'/usr/%%'` lists everything below
 /usr. Walks never follow symlinked directories, so a link loop cannot trap a query.
+Everything here yields (path, directory) pairs: a recursive listing of a large tree runs
+this once per file, so the directory is carried along instead of recomputed.
 """
 
 import glob
@@ -10,8 +12,13 @@ import os
 from pyosquery.tables import _os
 
 
+def parent(path):
+    head = path[:path.rfind("/")]
+    return head or "/"
+
+
 def walk(top):
-    """Every path below directory `top` (not `top` itself), depth first, without following links."""
+    """(path, directory) for everything below directory `top`, without following links."""
     stack = [top]
     while stack:
         current = stack.pop()
@@ -23,7 +30,7 @@ def walk(top):
             raise
         with entries:
             for entry in entries:
-                yield entry.path
+                yield entry.path, current
                 try:
                     if entry.is_dir(follow_symlinks=False):
                         stack.append(entry.path)
@@ -38,58 +45,66 @@ def _glob(pattern):
 
 
 def expand(pattern):
-    """Paths matching one LIKE pattern, the osquery way. Relative patterns match nothing."""
+    """(path, directory) for paths matching one LIKE pattern, the osquery way.
+
+    Relative patterns match nothing.
+    """
     if not pattern.startswith("/"):
         return
     if "%" not in pattern:
         if os.path.lexists(pattern):
-            yield pattern
+            yield pattern, parent(pattern)
         return
-    if pattern.endswith("%%"):
-        base = pattern[:-2]
-        if base.endswith("/"):
-            tops = [base.rstrip("/") or "/"]
-        else:
-            tops = _glob(base + "%")
-            for top in tops:
-                yield top
+    if not pattern.endswith("%%"):
+        for path in _glob(pattern):
+            yield path, parent(path)
+        return
+    base = pattern[:-2]
+    if base.endswith("/"):
+        tops = [base.rstrip("/") or "/"]
+    else:
+        tops = _glob(base + "%")
         for top in tops:
-            if os.path.isdir(top) and not os.path.islink(top):
-                for path in walk(top):
-                    yield path
-        return
-    for path in _glob(pattern):
-        yield path
+            yield top, parent(top)
+    for top in tops:
+        if os.path.isdir(top) and not os.path.islink(top):
+            for item in walk(top):
+                yield item
 
 
 def listing(directory):
-    """The direct entries of a directory, as `WHERE directory = ...` asks."""
+    """(path, directory) for the direct entries of a directory, as `WHERE directory = ...` asks.
+
+    The directory keeps the spelling the query gave, so SQLite's own re-check holds.
+    """
     if not isinstance(directory, str):
         return []
-    return [os.path.join(directory, name) for name in sorted(_os.list_dir(directory))]
+    return [(os.path.join(directory, name), directory) for name in sorted(_os.list_dir(directory))]
 
 
 def requested(context, path_column="path", directory_column="directory"):
     """(path, directory) for every path a file-like table's constraints name.
 
-    Sources: `path =`, `path LIKE`, `directory =` and `directory LIKE`. A listed directory
-    keeps the spelling the query gave, so SQLite's own re-check of `directory = ...` holds.
+    Sources: `path =`, `path LIKE`, `directory =` and `directory LIKE`; a path named by
+    several of them is listed once.
     """
-    sources = [[(path, os.path.dirname(path)) for path in context.equals(path_column) or ()]]
-    for pattern in context.patterns(path_column):
-        sources.append((path, os.path.dirname(path)) for path in expand(pattern))
+    sources = [[(path, parent(path)) for path in context.equals(path_column) or () if isinstance(path, str)]]
+    sources += [expand(pattern) for pattern in context.patterns(path_column) if isinstance(pattern, str)]
     directories = list(context.equals(directory_column) or ())
     for pattern in context.patterns(directory_column):
-        directories.extend(expand(pattern))
-    for directory in directories:
-        sources.append((path, directory) for path in listing(directory))
-    seen = set() if len(sources) > 1 else None
+        if isinstance(pattern, str):
+            directories.extend(path for path, _ in expand(pattern))
+    sources += [listing(directory) for directory in directories]
+    sources = [source for source in sources if source != []]
+    if len(sources) == 1:
+        return sources[0]
+    return _unique(sources)
+
+
+def _unique(sources):
+    seen = set()
     for source in sources:
         for path, directory in source:
-            if not isinstance(path, str):
-                continue
-            if seen is not None:
-                if path in seen:
-                    continue
+            if path not in seen:
                 seen.add(path)
-            yield path, directory
+                yield path, directory
