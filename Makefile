@@ -1,0 +1,145 @@
+# pyosquery.fleet: every entry point for developers and CI. Run as root on Linux (Debian):
+# the targets install what they need (Debian packages through apt, Python tools into .venv).
+#
+#   make demo               a lab fleet comes up, Ansible reaches every host over SSH, it goes down
+#   make test               every test suite, cheap to expensive, stopping at the first failure
+#   make venv               .venv: ansible-core, ansible-lint, molecule, pytest + the agent (editable)
+#   make lab-up N=10        a lab fleet of N hosts for your own use (inventory printed); make lab-down
+#   make test-agent | test-unit | sanity | lint | test-lab | molecule    one suite of `make test`
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+.NOTPARALLEL:
+.DELETE_ON_ERROR:
+
+VENV  := .venv
+BIN   := $(VENV)/bin
+STAMP := $(VENV)/.done
+BUILD := .build
+# ansible-test needs the collection under ansible_collections/<namespace>/<name>: a copy
+COPY  := $(BUILD)/ansible_collections/pyosquery/fleet
+# Ansible and molecule resolve pyosquery.fleet to this checkout through a link here
+COLLECTIONS := $(BUILD)/collections
+LAB   := tests/lab/labhosts.sh
+
+# `make lab-up`: N hosts, lab set QH_ID=LAB_ID (10.77.LAB_ID.x), state in LAB_STATE, LAB_INIT=systemd for systemd hosts
+N         ?= 3
+LAB_ID    ?= 0
+LAB_STATE ?= /tmp/pyosquery-lab
+LAB_INIT  ?= bash
+
+# Debian packages the targets need: the lab's sshd, ip, systemd-nspawn; rsync and shellcheck for sanity
+APT_PACKAGES := openssh-server iproute2 systemd-container rsync shellcheck
+
+# pip's configuration on some machines names extra local indexes that may not exist: quiet that
+PIP_NOISE := is ignored: it is neither a file nor a directory
+
+export ANSIBLE_CONFIG := $(CURDIR)/tests/lab/ansible.cfg
+export ANSIBLE_COLLECTIONS_PATH := $(CURDIR)/$(COLLECTIONS)
+ifdef CI
+export ANSIBLE_NOCOLOR := 1
+export ANSIBLE_FORCE_COLOR := 0
+export PY_COLORS := 0
+endif
+
+.PHONY: help venv deps test test-agent test-unit sanity lint test-lab molecule demo lab-up lab-down lab-status clean
+
+help:
+	@sed -n '3,9p' Makefile | sed 's/^# \{0,1\}//'
+
+# ---------------------------------------------------------------- set-up
+
+venv: $(STAMP)
+
+# Newest Python 3.12+ found (PATH, then ~/.pyenv/versions), else python3 with a warning;
+# PYTHON=/path/to/python3 overrides. Rebuilt when the requirements or the agent's pyproject change.
+$(STAMP): requirements-dev.txt files/agent/pyproject.toml tests/tools/pick-python.sh
+	@py="$${PYTHON:-$$(tests/tools/pick-python.sh)}"; \
+	  echo "venv: $$py ($$("$$py" -V 2>&1))"; \
+	  rm -rf $(VENV); "$$py" -m venv $(VENV)
+	$(BIN)/python -m pip install -q --progress-bar off -r requirements-dev.txt -e 'files/agent[extensions]' \
+	  2>&1 | { grep -v '$(PIP_NOISE)' || true; }
+	@$(BIN)/ansible --version | head -1
+	@touch $@
+
+deps:
+	@tests/tools/apt-ensure.sh $(APT_PACKAGES)
+
+$(COLLECTIONS)/ansible_collections/pyosquery/fleet:
+	@mkdir -p $(@D)
+	@ln -sfn $(CURDIR) $@
+
+# ---------------------------------------------------------------- tests
+
+# Suites from cheap to expensive; the first failure stops the run. The closing line counts suites.
+TEST_SUITES := test-agent test-unit lint sanity test-lab molecule
+
+test: venv deps
+	@passed=0; for suite in $(TEST_SUITES); do \
+	  start=$$(date +%s); \
+	  echo "=== $$suite"; \
+	  if $(MAKE) --no-print-directory $$suite; then \
+	    passed=$$((passed + 1)); echo "=== $$suite: ok ($$(( $$(date +%s) - start )) s)"; \
+	  else \
+	    echo "=== $$suite: FAILED ($$(( $$(date +%s) - start )) s)"; \
+	    echo "test suites: $$passed passed, 1 failed"; exit 1; \
+	  fi; \
+	done; \
+	echo "test suites: $$passed passed, 0 failed"
+
+test-agent: venv
+	$(BIN)/pytest -q tests/agent
+
+# Plugin unit tests (pure Python, no Ansible run). Until a plugin and its tests exist the folder
+# holds no test file, and pytest would exit 5 ("no tests collected"): only then is that fine.
+test-unit: venv
+	@if find tests/unit/plugins -name 'test_*.py' -o -name '*_test.py' | grep -q .; then \
+	  echo "$(BIN)/pytest -q tests/unit/plugins"; $(BIN)/pytest -q tests/unit/plugins; \
+	else \
+	  echo "test-unit: tests/unit/plugins has no test files yet; nothing to run"; \
+	fi
+
+# ansible-lint with the production profile, inside the repo (it takes git's file list)
+lint: venv $(COLLECTIONS)/ansible_collections/pyosquery/fleet
+	PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/ansible-lint --profile production
+
+# ansible-test sanity on a copy of the tree (git-tracked files plus untracked, non-ignored
+# ones, so new files count) at $(COPY); the copy is a git repo of its own so that ansible-test
+# takes its file list from it. Sanity venvs bootstrap pip with an offline stand-in
+# (tests/tools/ansible_test_offline.py). Exceptions, if any: tests/sanity/ignore-X.Y.txt.
+sanity: venv deps
+	@rm -rf $(COPY); mkdir -p $(COPY)
+	@git ls-files -z --cached --others --exclude-standard \
+	  | rsync -a --from0 --files-from=- --ignore-missing-args ./ $(COPY)/
+	@git -C $(COPY) init -q
+	@$(BIN)/python tests/tools/ansible_test_offline.py
+	cd $(COPY) && $(CURDIR)/$(BIN)/ansible-test sanity --local --color $(if $(CI),no,yes) \
+	  --python $$($(CURDIR)/$(BIN)/python -c 'import sys; print("%d.%d" % sys.version_info[:2])')
+
+# The lab fleet itself: both init modes come up, answer over SSH, and go down without a trace
+test-lab: venv deps
+	tests/lab/selftest.sh
+
+# molecule/default: create brings up a lab fleet, converge + idempotence + verify, destroy
+molecule: venv deps $(COLLECTIONS)/ansible_collections/pyosquery/fleet
+	MOLECULE_GLOB='molecule/*/molecule.yml' PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/molecule test --all
+
+# ---------------------------------------------------------------- demo and lab
+
+demo: venv deps $(COLLECTIONS)/ansible_collections/pyosquery/fleet
+	@PATH=$(CURDIR)/$(BIN):$$PATH demo/run.sh
+
+lab-up: venv deps
+	QH_ID=$(LAB_ID) QH_STATE=$(LAB_STATE) QH_INIT=$(LAB_INIT) $(LAB) up $(N)
+	@echo "try: ANSIBLE_CONFIG=$(ANSIBLE_CONFIG) $(BIN)/ansible fleet -i $(LAB_STATE)/inventory.ini -m ping"
+	@echo "     ssh -F $(LAB_STATE)/ssh_config host-1"
+
+lab-down:
+	QH_ID=$(LAB_ID) QH_STATE=$(LAB_STATE) $(LAB) down
+
+lab-status:
+	@QH_ID=$(LAB_ID) QH_STATE=$(LAB_STATE) $(LAB) status
+
+clean:
+	rm -rf $(BUILD) .pytest_cache .ansible tests/output
