@@ -83,10 +83,10 @@ test: venv deps
 	    passed=$$((passed + 1)); echo "=== $$suite: ok ($$(( $$(date +%s) - start )) s)"; \
 	  else \
 	    echo "=== $$suite: FAILED ($$(( $$(date +%s) - start )) s)"; \
-	    echo "test suites: $$passed passed, 1 failed"; exit 1; \
+	    echo "suites: $$passed passed, 1 failed"; exit 1; \
 	  fi; \
 	done; \
-	echo "test suites: $$passed passed, 0 failed"
+	echo "suites: $$passed passed, 0 failed"
 
 test-agent: venv
 	$(BIN)/pytest -q tests/agent

@@ -89,5 +89,5 @@ pids=$(lab_pids | tr '\n' ' ')
 check "down leaves nothing behind (systemd)" test -z "$(leftovers "$pids")"
 trap - EXIT
 
-echo "lab selftest: $passed passed, $failed failed"
+echo "selftest: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]
