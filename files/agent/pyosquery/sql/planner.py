@@ -73,8 +73,9 @@ class Planner:
             info.set_aConstraintUsage_argvIndex(i, len(pushed))
             if op == EQ and info.get_aConstraintUsage_in(i):
                 info.set_aConstraintUsage_in(i, True)   # the whole IN list arrives as one set
-            if name in self.additional:
-                # additional columns are inputs, not always echoed in rows: don't re-check
+            if name in self.additional and op == EQ:
+                # `additional = v` is an input (users.include_remote = 1), not always echoed in
+                # rows: SQLite must not drop the rows for it. LIKE/GLOB are still re-checked.
                 info.set_aConstraintUsage_omit(i, True)
         constrained = {name for name, _ in pushed}
         missing = bool(self.required) and not (self.required & constrained)
