@@ -76,7 +76,7 @@ def sysctl_config():
 
 def _control_row(path, config):
     name = os.path.relpath(path, SYSCTL_ROOT).replace("/", ".")
-    row = {"name": name, "subsystem": name.split(".")[0], "type": "string",
+    row = {"name": name, "subsystem": name.split(".", 1)[0], "type": "string",
            "config_value": config.get(name)}
     try:
         value = _os.read_text(path)
@@ -95,8 +95,7 @@ def _walk(top, config):
         path = os.path.join(top, entry)
         (dirs if os.path.isdir(path) and not os.path.islink(path) else files).append(path)
     for path in dirs:
-        for row in _walk(path, config):
-            yield row
+        yield from _walk(path, config)
     for path in files:
         yield _control_row(path, config)
 
@@ -107,8 +106,7 @@ def _by_name(name, config):
         return
     path = os.path.join(SYSCTL_ROOT, name.replace(".", "/"))
     if os.path.isdir(path):
-        for row in _walk(path, config):
-            yield row
+        yield from _walk(path, config)
     elif os.path.exists(path):
         yield _control_row(path, config)
 
@@ -117,12 +115,10 @@ def _candidates(context, config):
     names = context.equals("name")
     if names is None:
         for subsystem in sorted(_os.list_dir(SYSCTL_ROOT)):
-            for row in _walk(os.path.join(SYSCTL_ROOT, subsystem), config):
-                yield row
+            yield from _walk(os.path.join(SYSCTL_ROOT, subsystem), config)
         return
     for name in sorted(names, key=str):
-        for row in _by_name(name, config):
-            yield row
+        yield from _by_name(name, config)
 
 
 def gen_system_controls(context):

@@ -85,7 +85,7 @@ def _hardware(row):
     row["board_serial"] = _dmi("board_serial")
 
 
-def gen_system_info(context):
+def gen_system_info(_context):
     hostname = socket.gethostname()
     fqdn = _fqdn(hostname)
     logical = os.cpu_count() or -1
@@ -183,7 +183,7 @@ def gen_os_version(context):
 
 # --- uptime, memory_info, cpu_time, load_average -----------------------------------------
 
-def gen_uptime(context):
+def gen_uptime(_context):
     text = _os.read_text("/proc/uptime")
     if not text:
         return []
@@ -197,7 +197,7 @@ MEMINFO = {"MemTotal": "memory_total", "MemFree": "memory_free", "MemAvailable":
            "Inactive": "inactive", "SwapTotal": "swap_total", "SwapFree": "swap_free"}
 
 
-def gen_memory_info(context):
+def gen_memory_info(_context):
     row = {}
     for key, value in _os.key_values("/proc/meminfo").items():
         column = MEMINFO.get(key)
@@ -211,7 +211,7 @@ CPU_TIME_COLUMNS = ("user", "nice", "system", "idle", "iowait", "irq", "softirq"
                     "guest_nice")
 
 
-def gen_cpu_time(context):
+def gen_cpu_time(_context):
     rows = []
     for line in _os.read_lines("/proc/stat"):
         words = line.split()
@@ -225,7 +225,7 @@ def gen_cpu_time(context):
     return rows
 
 
-def gen_load_average(context):
+def gen_load_average(_context):
     try:
         loads = os.getloadavg()
     except OSError:
@@ -236,7 +236,7 @@ def gen_load_average(context):
 
 # --- time ----------------------------------------------------------------------------------
 
-def gen_time(context):
+def gen_time(_context):
     now = int(_time.time())
     utc = _time.gmtime(now)
     local_zone = _time.strftime("%Z", _time.localtime(now)) or "UTC"
@@ -260,7 +260,7 @@ def _limit(value):
     return "unlimited" if value == resource.RLIM_INFINITY else str(value)
 
 
-def gen_ulimit_info(context):
+def gen_ulimit_info(_context):
     rows = []
     # osquery walks a std::map, so the rows come in name order
     for name in ULIMITS:

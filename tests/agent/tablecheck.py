@@ -1,0 +1,36 @@
+"""Checks shared by the table tests: a generator keeps the contract of tables/context.py.
+
+The engine converts values on the way out, so a generator emitting "12" for an INTEGER would
+still look right through SQL; these checks call the generator itself.
+"""
+
+from pyosquery.sql.vtable import load_generator
+from pyosquery.tables.context import QueryContext
+from pyosquery.tables.spec import load_tables
+
+TABLES = load_tables()
+NATIVE = {"TEXT": str, "INTEGER": int, "BIGINT": int, "UNSIGNED_BIGINT": int, "DOUBLE": float,
+          "BLOB": bytes}
+
+
+def generate(name, constraints=None, used=None):
+    """Rows straight from the table's generator, as a list of dicts."""
+    context = QueryContext(constraints or {}, None if used is None else frozenset(used))
+    return list(load_generator(TABLES[name])(context))
+
+
+def assert_contract(name, rows=None):
+    """Every key is a declared column and every value has the column's native type."""
+    columns = {c.name: c.type for c in TABLES[name].columns}
+    rows = generate(name) if rows is None else rows
+    for row in rows:
+        assert set(row) <= set(columns), "%s: undeclared %s" % (name, set(row) - set(columns))
+        for key, value in row.items():
+            if value is not None:
+                assert type(value) is NATIVE[columns[key]], \
+                    "%s.%s = %r is not %s" % (name, key, value, columns[key])   # noqa: E721
+    return rows
+
+
+def visible_columns(name):
+    return [c.name for c in TABLES[name].columns if not c.hidden]

@@ -1,0 +1,79 @@
+"""platform_info and cpu_info (SMBIOS, with a /proc/cpuinfo fallback for cpu_info)."""
+
+import os
+import struct
+
+from tablecheck import assert_contract, generate
+from pyosquery.tables import firmware
+
+
+def _structure(kind, body, strings):
+    """One SMBIOS structure: header, formatted body, string set."""
+    formatted = struct.pack("<BBH", kind, 4 + len(body), 0x100 + kind) + body
+    text = b"".join(s.encode() + b"\0" for s in strings) or b"\0"
+    return formatted + text + b"\0"
+
+
+def _bios():
+    body = bytearray(0x18 - 4)
+    body[0x04 - 4], body[0x05 - 4], body[0x08 - 4] = 1, 2, 3
+    struct.pack_into("<H", body, 0x06 - 4, 0xe800)
+    body[0x09 - 4] = 15                       # (15 + 1) * 64 KiB
+    body[0x14 - 4], body[0x15 - 4] = 2, 7
+    return _structure(0, bytes(body), ["ACME Corp", "1.2.3  ", "01/02/2024"])
+
+
+def _processor(socket_name, cores):
+    body = bytearray(0x30 - 4)
+    body[0x04 - 4], body[0x07 - 4], body[0x10 - 4] = 1, 2, 3
+    body[0x05 - 4] = 3                        # central processor
+    body[0x18 - 4] = 0x41
+    struct.pack_into("<HH", body, 0x14 - 4, 3800, 2400)
+    body[0x23 - 4], body[0x25 - 4] = cores, cores * 2
+    struct.pack_into("<H", body, 0x26 - 4, 0x4)
+    return _structure(4, bytes(body), [socket_name, "Intel(R) Corporation", "Xeon Gold"])
+
+
+def test_platform_info_from_smbios(monkeypatch):
+    table = _bios() + _structure(127, b"", [])
+    monkeypatch.setattr(firmware._os, "read_bytes", lambda path, limit=-1: table)
+    rows = assert_contract("platform_info", generate("platform_info"))
+    assert rows == [{"vendor": "ACME Corp", "version": "1.2.3", "date": "01/02/2024", "address": "0xe800",
+                     "size": str(16 * 64 * 1024), "revision": "2.7", "volume_size": 0, "extra": "",
+                     "firmware_type": "uefi" if os.path.isdir("/sys/firmware/efi") else "bios"}]
+
+
+def test_cpu_info_from_smbios(monkeypatch):
+    table = _bios() + _processor("CPU0", 8) + _processor("CPU1", 8) + _structure(127, b"", [])
+    monkeypatch.setattr(firmware._os, "read_bytes", lambda path, limit=-1: table)
+    rows = assert_contract("cpu_info", generate("cpu_info"))
+    assert [r["device_id"] for r in rows] == ["CPU0", "CPU1"]
+    assert rows[0]["socket_designation"] == "CPU0" and rows[1]["socket_designation"] == "CPU1"
+    assert (rows[0]["manufacturer"], rows[0]["model"]) == ("Intel(R) Corporation", "Xeon Gold")
+    assert (rows[0]["number_of_cores"], rows[0]["logical_processors"]) == ("8", 16)
+    assert (rows[0]["max_clock_speed"], rows[0]["current_clock_speed"]) == (3800, 2400)
+    assert rows[0]["address_width"] == "64" and rows[0]["processor_type"] == "3"
+
+
+def test_truncated_smbios_is_not_fatal(monkeypatch):
+    monkeypatch.setattr(firmware._os, "read_bytes", lambda path, limit=-1: _bios()[:30])
+    assert not generate("platform_info")
+
+
+def test_platform_info_runs(query):
+    rows = query("SELECT * FROM platform_info")
+    assert len(rows) <= 1
+    if not os.access(firmware.DMI_TABLE, os.R_OK):
+        assert rows == []
+
+
+def test_cpu_info_matches_proc_cpuinfo(query):
+    rows = assert_contract("cpu_info", query("SELECT * FROM cpu_info"))
+    assert rows and rows[0]["device_id"] == "CPU0"
+    with open("/proc/cpuinfo", encoding="utf-8") as handle:
+        info = handle.read()
+    packages = {line.split(":")[1].strip() for line in info.splitlines() if line.startswith("physical id")}
+    assert len(rows) == max(len(packages), 1)
+    if not os.access(firmware.DMI_TABLE, os.R_OK):
+        assert sum(r["logical_processors"] for r in rows) == os.cpu_count()
+        assert rows[0]["model"] in info
