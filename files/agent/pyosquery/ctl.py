@@ -6,7 +6,7 @@ from pyosquery import __version__
 
 
 def main(argv=None):
-    print("pyosqueryctl ")
+    print("pyosqueryctl %s" % __version__)
     return 0
 
 

@@ -6,7 +6,7 @@ from pyosquery import __version__
 
 
 def main(argv=None):
-    print("pyosquery-profile ")
+    print("pyosquery-profile %s" % __version__)
     return 0
 
 

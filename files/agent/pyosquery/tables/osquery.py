@@ -1,0 +1,94 @@
+"""The osquery_* tables: the agent describing itself.
+
+They read the process's runtime: the daemon installs its own (schedule, packs, stats);
+without one (the shell) the schedule is empty and the rest describes the shell.
+"""
+
+import os
+import time
+
+from pyosquery import __version__
+
+_STARTED = int(time.time())
+
+
+class Runtime:
+    """What the osquery_* tables see. The daemon's runtime overrides these."""
+
+    watcher = -1
+    config_hash = ""
+    config_valid = 0
+    extensions_active = False
+    socket = ""
+
+    def schedule_rows(self):
+        return []
+
+    def run_rows(self):
+        return []
+
+    def pack_rows(self):
+        return []
+
+    def flag_rows(self):
+        return []
+
+    def instance_ids(self):
+        """(uuid, instance_id) of this host and process."""
+        return "", ""
+
+    def table_names(self):
+        return []
+
+
+_RUNTIME = [Runtime()]
+
+
+def install(runtime):
+    """Make `runtime` the one the osquery_* tables read (the daemon calls this at start)."""
+    _RUNTIME[0] = runtime
+
+
+def runtime():
+    return _RUNTIME[0]
+
+
+def gen_osquery_schedule(_context):
+    return runtime().schedule_rows()
+
+
+def gen_osquery_schedule_runs(_context):
+    return runtime().run_rows()
+
+
+def gen_osquery_packs(_context):
+    return runtime().pack_rows()
+
+
+def gen_osquery_flags(_context):
+    return runtime().flag_rows()
+
+
+def gen_osquery_info(_context):
+    current = runtime()
+    uuid, instance = current.instance_ids()
+    return [{"pid": os.getpid(), "uuid": uuid, "instance_id": instance, "version": __version__,
+             "config_hash": current.config_hash, "config_valid": current.config_valid,
+             "extensions": "active" if current.extensions_active else "inactive",
+             "build_platform": "linux", "build_distro": "python", "start_time": _STARTED,
+             "watcher": current.watcher, "platform_mask": 9}]     # 9 = POSIX | LINUX, as osquery's mask
+
+
+def gen_osquery_registry(_context):
+    rows = [{"registry": "table", "name": name, "owner_uuid": 0, "internal": 0, "active": 1}
+            for name in runtime().table_names()]
+    rows += [{"registry": "config", "name": "filesystem", "owner_uuid": 0, "internal": 0, "active": 1},
+             {"registry": "logger", "name": "filesystem", "owner_uuid": 0, "internal": 0, "active": 1},
+             {"registry": "logger", "name": "stdout", "owner_uuid": 0, "internal": 0, "active": 1}]
+    return rows
+
+
+def gen_osquery_extensions(_context):
+    current = runtime()
+    return [{"uuid": 0, "name": "core", "version": __version__, "sdk_version": "0.0.0",
+             "path": current.socket, "type": "core"}]
