@@ -46,7 +46,7 @@ endif
 .PHONY: help venv deps test test-agent test-unit sanity lint test-lab molecule demo lab-up lab-down lab-status clean
 
 help:
-	@sed -n '3,9p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '1,9p' Makefile | sed 's/^# \{0,1\}//'
 
 # ---------------------------------------------------------------- set-up
 
