@@ -1,0 +1,69 @@
+"""`--config_check` and `--config_dump`: validate a config before it is deployed, or show what is read."""
+
+import json
+
+from pyosquery.config import loader, shard, source
+from pyosquery.config.source import ConfigError
+
+
+def _prepare(engine, sql, where):
+    """An error line if `sql` does not prepare (unknown table or column, syntax), else None."""
+    try:
+        engine.columns(sql)
+    except Exception as error:      # pylint: disable=broad-except  # any engine failure is the query's fault
+        return "%s: %s" % (where, error)
+    return None
+
+
+def _statements(config):
+    """(sql, '<file>: <what>') for every query the agent would prepare on Linux.
+
+    Packs and queries for another platform or a newer osquery are skipped, as the scheduler skips them,
+    so shared packs with macOS or Windows tables still pass. Shard does not matter here.
+    """
+    for pack in config.packs:
+        if not (shard.platform_applies(pack.platform) and shard.version_applies(pack.version)):
+            continue
+        for number, sql in enumerate(pack.discovery, start=1):
+            yield sql, "%s: discovery query %d of pack %s" % (pack.source, number, pack.name)
+        for query in pack.queries:
+            if shard.platform_applies(query.platform) and shard.version_applies(query.version):
+                yield query.sql, "%s: query %s" % (query.source, query.name)
+    for number, decorator in enumerate(config.decorators, start=1):
+        yield decorator.sql, "%s: decorator %d (%s)" % (decorator.source, number, decorator.when)
+
+
+def check(config, engine):
+    """Prepare every scheduled, discovery and decorator query; return the error lines (empty when all prepare)."""
+    errors = (_prepare(engine, sql, where) for sql, where in _statements(config))
+    return [error for error in errors if error]
+
+
+def run_config_check(values, engine, out, err):
+    """`--config_check`: 0 and nothing on `out` for a good config; else `Error reading config: ...` lines, 1."""
+    del out     # a good config prints nothing, as osquery
+    try:
+        config = loader.load(values.config_path, values)
+    except ConfigError as error:
+        problems = error.messages
+    else:
+        problems = check(config, engine)
+        for warning in config.warnings:
+            err.write("Warning: %s\n" % warning)
+    for problem in problems:
+        err.write("Error reading config: %s\n" % problem)
+    return 1 if problems else 0
+
+
+def run_config_dump(values, out, err=None):
+    """`--config_dump`: print `{"<source>": <raw content>}` for each config file, unvalidated; 0, or 1 if unreadable."""
+    try:
+        contents = [(path, source.read_text(path)) for path in loader.source_paths(values.config_path)]
+    except ConfigError as error:
+        if err is not None:
+            for problem in error.messages:
+                err.write("Error reading config: %s\n" % problem)
+        return 1
+    for path, text in contents:
+        out.write("{%s: %s}\n" % (json.dumps(path), text))
+    return 0
