@@ -27,6 +27,7 @@ def parse_args(argv):
     parser.add_argument("--query_file", help="run the SQL in this file and exit")
     parser.add_argument("-L", dest="list_tables", action="store_true", help="list the tables and exit")
     parser.add_argument("-A", dest="all_table", metavar="TABLE", help="select all from TABLE and exit")
+    parser.add_argument("--connect", metavar="SOCKET", help="run queries in the daemon listening on SOCKET")
     parser.add_argument("--version", action="version", version="pyosqueryi %s" % __version__)
     parser.add_argument("sql", nargs="?", help="SQL (or a dot command) to run once")
     return parser.parse_args(argv)
@@ -82,10 +83,19 @@ def one_shot(session, args):
     return True
 
 
+def _engine(args):
+    """A local engine, or with --connect the daemon's, reached over its extension socket."""
+    # pylint: disable=import-outside-toplevel  # thrift loads only when --connect asks for it
+    if args.connect:
+        from pyosquery.extensions.client import RemoteEngine
+        return RemoteEngine(args.connect)
+    from pyosquery.sql.engine import Engine
+    return Engine()
+
+
 def main(argv=None):
     args = parse_args(sys.argv[1:] if argv is None else argv)
-    from pyosquery.sql.engine import Engine   # pylint: disable=import-outside-toplevel
-    session = Session(Engine(), _settings(args), features=SHELL_FEATURES)
+    session = Session(_engine(args), _settings(args), features=SHELL_FEATURES)
     try:
         if not one_shot(session, args):
             if sys.stdin.isatty():

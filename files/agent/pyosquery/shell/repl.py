@@ -12,10 +12,12 @@ class Repl(apsw.shell.Shell):
     """apsw's shell loop; every complete line goes to our Session instead of apsw's."""
 
     def __init__(self, session):
-        apsw.shell.Shell.__init__(self, db=session.engine.connection)
+        # a daemon reached over its socket has no local connection: apsw then opens its own
+        apsw.shell.Shell.__init__(self, db=getattr(session.engine, "connection", None))
         self.session = session
-        self.prompt = "osquery> "
-        self.moreprompt = "    ...> "
+        prefix = "[*]" if getattr(session.engine, "connected", False) else ""
+        self.prompt = prefix + "osquery> "
+        self.moreprompt = prefix + "    ...> "
         self.history_file = os.path.join(os.path.expanduser("~"), ".pyosquery_history")
 
     def process_complete_line(self, command):

@@ -1,0 +1,292 @@
+"""The extension socket: osquery's Thrift ExtensionManager API over the agent's engine.
+
+Clients are osquery's own Python SDK, our client, `pyosqueryi --connect`, and a process
+running as `nobody` that must be turned away by the socket's 0600 mode.
+"""
+
+import os
+import pwd
+import shutil
+import socket
+import stat
+import subprocess
+import sys
+import tempfile
+import threading
+
+import osquery
+import pytest
+from osquery.extensions.ttypes import InternalExtensionInfo
+
+from pyosquery.extensions.client import ExtensionCallError, ExtensionClientConnection, RemoteQueryError
+from pyosquery.extensions.server import ExtensionServer, SocketInUse
+
+SHELL = os.path.join(os.path.dirname(sys.executable), "pyosqueryi")
+OPTIONS = {"verbose": (False, False, "bool"), "schedule_splay_percent": (10, 10, "uint64"), "host_identifier": "x"}
+
+
+@pytest.fixture()
+def socket_dir():
+    # Not tmp_path: pytest's base directory is 0700, which would turn `nobody` away before the
+    # socket's own mode is ever tested, and its long names can pass the 108-byte AF_UNIX limit.
+    path = tempfile.mkdtemp(prefix="pyoq-ext-", dir="/tmp")
+    os.chmod(path, 0o755)
+    yield path
+    shutil.rmtree(path, ignore_errors=True)
+
+
+@pytest.fixture()
+def server(engine, socket_dir):
+    served = ExtensionServer(os.path.join(socket_dir, "pyosquery.em"), engine, options_provider=lambda: OPTIONS)
+    served.start()
+    yield served
+    served.stop()
+
+
+@pytest.fixture()
+def manager(server):
+    """osquery's SDK client, connected as osquery's own tools connect."""
+    client = osquery.ExtensionClient(path=server.path)
+    assert client.open(timeout=5)
+    yield client.extension_manager_client()
+    client.close()
+
+
+def test_ping(manager):
+    status = manager.ping()
+    assert (status.code, status.message) == (0, "OK")
+
+
+def test_query_time_returns_one_row_of_strings(manager):
+    result = manager.query("select * from time")
+    assert (result.status.code, result.status.message) == (0, "OK")
+    assert len(result.response) == 1
+    row = result.response[0]
+    assert row["seconds"].isdigit() and all(isinstance(value, str) for value in row.values())
+
+
+# The daemon's own state as SDK clients read it: (SQL, a column every returned row must have).
+DAEMON_STATE_QUERIES = [
+    ("select * from processes where pid = 1", "pid"),
+]
+
+
+@pytest.mark.parametrize("sql,column", DAEMON_STATE_QUERIES)
+def test_daemon_state_reaches_sdk_clients(manager, sql, column):
+    result = manager.query(sql)
+    assert result.status.code == 0, result.status.message
+    assert result.response and all(column in row for row in result.response)
+
+
+def test_null_and_number_cells_are_strings(manager):
+    row = manager.query("select 1 as i, 2.5 as f, null as n, 'x' as t").response[0]
+    assert row == {"i": "1", "f": "2.5", "n": "", "t": "x"}
+
+
+def test_get_query_columns_in_order_without_running(manager):
+    assert manager.getQueryColumns("select seconds as s from time").response == [{"s": "INTEGER"}]
+    columns = manager.getQueryColumns("select pid, name, 1 as one from processes").response
+    assert [list(column) for column in columns] == [["pid"], ["name"], ["one"]]
+    assert columns[0]["pid"] == "BIGINT" and columns[1]["name"] == "TEXT"
+
+
+def test_writes_are_refused_with_a_failed_status(manager):
+    result = manager.query("ATTACH ':memory:' AS x")
+    assert result.status.code != 0 and "read-only" in result.status.message and result.response == []
+    assert manager.getQueryColumns("ATTACH ':memory:' AS x").status.code != 0
+
+
+def test_sql_error_carries_sqlite_text(manager):
+    result = manager.query("selec 1")
+    assert (result.status.code, result.status.message) == (1, 'near "selec": syntax error')
+
+
+def test_options_come_from_the_provider(manager):
+    options = manager.options()
+    assert (options["verbose"].value, options["verbose"].type) == ("false", "bool")
+    assert options["schedule_splay_percent"].default_value == "10"
+    assert options["host_identifier"].value == "x"
+
+
+def test_extensions_register_and_deregister(manager, server):
+    assert manager.extensions() == {}
+    info = InternalExtensionInfo(name="example", version="1.0", sdk_version="3.1.1", min_sdk_version="0")
+    status = manager.registerExtension(info, {"table": {}})
+    assert status.code == 0 and status.uuid > 0
+    assert manager.registerExtension(info, {}).code == 1    # one name, one extension
+    assert manager.extensions()[status.uuid].name == "example"
+    assert server.registry.infos()[status.uuid].version == "1.0"
+    assert manager.deregisterExtension(status.uuid).code == 0
+    assert manager.deregisterExtension(status.uuid).code == 1
+    assert manager.extensions() == {}
+
+
+def test_call_serves_tables_only(manager):
+    generated = manager.call("table", "time", {"action": "generate"})
+    assert generated.status.code == 0 and len(generated.response) == 1
+    columns = manager.call("table", "time", {"action": "columns"}).response
+    assert columns[0] == {"id": "column", "name": "weekday", "type": "TEXT", "op": "0"}
+    assert manager.call("config", "filesystem", {}).status.code == 1
+
+
+def test_socket_is_owner_only(server):
+    mode = os.stat(server.path).st_mode
+    assert stat.S_ISSOCK(mode) and stat.S_IMODE(mode) == 0o600
+
+
+# Run by the system's python with the standard library only: the test venv's interpreter may
+# live under /root, where nobody cannot even start it.
+SYSTEM_PYTHON = "/usr/bin/python3"
+CONNECT = """
+import socket, sys
+client = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+try:
+    client.connect(sys.argv[1])
+    print("connected")
+except OSError as error:
+    print(error.strerror)
+"""
+
+
+def _connect_as_nobody(path):
+    nobody = pwd.getpwnam("nobody")
+
+    def drop():
+        os.setgroups([])
+        os.setgid(nobody.pw_gid)
+        os.setuid(nobody.pw_uid)
+    result = subprocess.run([SYSTEM_PYTHON, "-I", "-c", CONNECT, path], preexec_fn=drop, cwd="/",
+                            capture_output=True, text=True, timeout=60, check=False)
+    return (result.stdout + result.stderr).strip()
+
+
+@pytest.mark.skipif(os.geteuid() != 0 or not os.access(SYSTEM_PYTHON, os.X_OK),
+                    reason="needs root and a system python to run a client as nobody")
+def test_other_users_cannot_connect(server):
+    assert _connect_as_nobody(server.path) == "Permission denied"
+    os.chmod(server.path, 0o666)    # the control: only the socket's mode stood in nobody's way
+    try:
+        assert _connect_as_nobody(server.path) == "connected"
+    finally:
+        os.chmod(server.path, 0o600)
+
+
+def test_pyosqueryi_connect_json(server):
+    result = subprocess.run([SHELL, "--connect", server.path, "--json", "select 1 as a"],
+                            capture_output=True, text=True, timeout=60, check=False)
+    assert (result.returncode, result.stdout, result.stderr) == (0, '[\n  {"a":"1"}\n]\n', "")
+
+
+def test_pyosqueryi_connect_errors(server, socket_dir):
+    bad = subprocess.run([SHELL, "--connect", server.path, "selec 1"], capture_output=True, text=True, timeout=60,
+                         check=False)
+    assert (bad.returncode, bad.stderr) == (1, 'Error: near "selec": syntax error\n')
+    missing = os.path.join(socket_dir, "missing.em")
+    gone = subprocess.run([SHELL, "--connect", missing, "select 1"], capture_output=True, text=True, timeout=60,
+                          check=False)
+    assert gone.returncode == 1
+    assert gone.stderr == "Error: Extension call failed: No such file or directory: %s\n" % missing
+
+
+def test_pyosqueryi_connected_prompt(server):
+    # a pty, but no pty.fork(): forking this multi-threaded process outside subprocess is unsafe
+    terminal, child_end = os.openpty()
+    with subprocess.Popen([SHELL, "--connect", server.path], stdin=child_end, stdout=child_end, stderr=child_end,
+                          env=dict(os.environ, HOME="/tmp"), start_new_session=True) as shell:
+        os.close(child_end)
+        try:
+            assert "[*]osquery> " in _read_until(terminal, b"osquery> ")
+            os.write(terminal, b"SELECT 6 * 7\n")
+            assert "[*]    ...> " in _read_until(terminal, b"...> ")
+            os.write(terminal, b"AS answer;\n")
+            output = _read_until(terminal, b"[*]osquery> ")
+            assert "| answer |" in output and "| 42     |" in output
+            os.write(terminal, b".exit\n")
+            assert shell.wait(timeout=20) == 0
+        finally:
+            os.close(terminal)
+            if shell.poll() is None:
+                shell.kill()
+
+
+def _read_until(terminal, marker, timeout=20):
+    import select   # pylint: disable=import-outside-toplevel
+    import time     # pylint: disable=import-outside-toplevel
+    seen, deadline = b"", time.time() + timeout
+    while marker not in seen and time.time() < deadline:
+        if select.select([terminal], [], [], 0.5)[0]:
+            try:
+                seen += os.read(terminal, 4096)
+            except OSError:
+                break
+    return seen.decode()
+
+
+def test_our_client_orders_columns_and_reports_failures(server, socket_dir):
+    with ExtensionClientConnection(server.path, 5) as client:
+        assert client.ping() == (0, "OK")
+        assert client.query("select 2 as b, 1 as a, null as n") == (["b", "a", "n"], [("2", "1", "")])
+        assert client.columns("select seconds as s from time") == [("s", "INTEGER")]
+        with pytest.raises(RemoteQueryError, match="no such table: nope"):
+            client.query("select * from nope")
+    with pytest.raises(ExtensionCallError, match="^Extension call failed: "):
+        ExtensionClientConnection(os.path.join(socket_dir, "missing.em"), 1).ping()
+
+
+def test_concurrent_clients_are_serialised_onto_the_engine(server):
+    failures = []
+
+    def work():
+        with ExtensionClientConnection(server.path, 30) as client:
+            for number in range(20):
+                if client.query("select %d as n from time" % number) != (["n"], [(str(number),)]):
+                    failures.append(number)
+    workers = [threading.Thread(target=work) for _worker in range(4)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(60)
+    assert not failures
+
+
+def _dead_socket(path):
+    # what a killed daemon leaves behind: a socket file that nobody listens on
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    sock.bind(path)
+    sock.close()
+
+
+def test_stale_socket_is_replaced(engine, socket_dir):
+    path = os.path.join(socket_dir, "stale.em")
+    _dead_socket(path)
+    served = ExtensionServer(path, engine)
+    served.start()
+    try:
+        assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
+        assert ExtensionClientConnection(path, 5).ping() == (0, "OK")
+    finally:
+        served.stop()
+
+
+def test_live_socket_or_other_file_is_refused(server, engine, socket_dir):
+    with pytest.raises(SocketInUse, match="live server"):
+        ExtensionServer(server.path, engine).start()
+    assert ExtensionClientConnection(server.path, 5).ping() == (0, "OK")   # the first one is untouched
+    regular = os.path.join(socket_dir, "regular")
+    with open(regular, "w", encoding="utf-8"):
+        pass
+    with pytest.raises(SocketInUse, match="not a socket"):
+        ExtensionServer(regular, engine).start()
+    assert os.path.isfile(regular)
+
+
+def test_stop_removes_the_socket_and_hangs_up(engine, socket_dir):
+    served = ExtensionServer(os.path.join(socket_dir, "stop.em"), engine)
+    served.start()
+    client = ExtensionClientConnection(served.path, 5)
+    assert client.ping() == (0, "OK")
+    served.stop()
+    assert not os.path.exists(served.path) and not served.running
+    with pytest.raises(ExtensionCallError):
+        client.ping()
+    served.stop()   # a second stop is harmless
