@@ -14,8 +14,9 @@ __all__ = ["ALIASES", "CLI", "DEFINITIONS", "DEFAULT_FLAGFILE", "FLAG", "Flag", 
 
 def table_rows(values):
     """Rows of the `osquery_flags` table: every flag whose name is longer than 2 characters, as osquery."""
+    defaults = Values()
     return [{"name": flag.name, "type": GFLAGS_TYPES[flag.type], "description": flag.description,
-             "default_value": Values().text(flag.name), "value": values.text(flag.name),
+             "default_value": defaults.text(flag.name), "value": values.text(flag.name),
              "shell_only": 1 if flag.kind == SHELL else 0}
             for flag in DEFINITIONS.values() if len(flag.name) > 2]
 

@@ -1,0 +1,171 @@
+"""Flags: osquery's names and defaults, the command line, flagfiles and config `options`."""
+
+import pytest
+
+from pyosquery import flags
+
+
+def write(tmp_path, name, text):
+    path = tmp_path / name
+    path.write_text(text)
+    return str(path)
+
+
+def parse(argv, program="pyosqueryd"):
+    return flags.parse(argv, program, default_flagfile="")
+
+
+def test_defaults_are_osquery_defaults_with_our_paths():
+    values, args = parse([])
+    assert not args
+    assert values.config_path == "/etc/pyosquery/pyosquery.conf"
+    assert values.database_path == "/var/lib/pyosquery/pyosquery.db"
+    assert values.extensions_socket == "/var/lib/pyosquery/pyosquery.em"
+    assert values.pidfile == "/var/run/pyosqueryd.pid"
+    assert values.schedule_splay_percent == 10
+    assert values.schedule_default_interval == 3600
+    assert values.logger_rotate_size == 26214400
+    assert values.watchdog_delay == 60
+    assert values.denylist_duration == 86400
+    assert values.logger_mode == "0640"
+    assert values.disable_events is True
+    assert values.is_default("config_path")
+
+
+def test_command_line_forms():
+    values, args = parse(["--config_path", "/c.conf", "--schedule_splay_percent=20", "--verbose",
+                          "--nologger_stderr", "--disable_watchdog=false", "select 1", "--", "--not-a-flag"])
+    assert values.config_path == "/c.conf"
+    assert values.schedule_splay_percent == 20
+    assert values.verbose is True
+    assert values.logger_stderr is False
+    assert values.disable_watchdog is False
+    assert not values.is_default("disable_watchdog")
+    assert args == ["select 1", "--not-a-flag"]
+
+
+def test_osquery_aliases_are_accepted():
+    values, _ = parse(["--osquery_log_dir=/logs", "--log_result_events=false"])
+    assert values.logger_path == "/logs"
+    assert values.logger_event_type is False
+
+
+def test_flagfile_comments_whitespace_and_bools(tmp_path):
+    path = write(tmp_path, "pyosquery.flags", "# fleet defaults\n\n   --config_path=/etc/x.conf\n"
+                 "--verbose\n--nodisable_events\n--logger_rotate=true\n--host_identifier=uuid\n")
+    values, _ = parse(["--flagfile=" + path])
+    assert values.config_path == "/etc/x.conf"
+    assert values.verbose is True
+    assert values.disable_events is False
+    assert values.logger_rotate is True
+    assert values.host_identifier == "uuid"
+    assert values.flagfile == path
+
+
+def test_command_line_overrides_flagfile_whatever_the_order(tmp_path):
+    path = write(tmp_path, "f.flags", "--schedule_splay_percent=30\n--config_path=/from/file\n")
+    values, _ = parse(["--schedule_splay_percent=5", "--flagfile", path])
+    assert values.schedule_splay_percent == 5
+    assert values.config_path == "/from/file"
+
+
+def test_default_flagfile_used_only_when_no_flagfile_given(tmp_path):
+    default = write(tmp_path, "default.flags", "--verbose\n")
+    other = write(tmp_path, "other.flags", "--schedule_epoch=7\n")
+    values, _ = flags.parse([], "pyosqueryd", default_flagfile=default)
+    assert values.verbose is True
+    values, _ = flags.parse(["--flagfile=" + other], "pyosqueryd", default_flagfile=default)
+    assert values.verbose is False and values.schedule_epoch == 7
+    values, _ = flags.parse([], "pyosqueryd", default_flagfile=str(tmp_path / "missing.flags"))
+    assert values.flagfile == ""
+
+
+def test_flagfile_program_sections(tmp_path):
+    path = write(tmp_path, "f.flags", "--verbose\npyosqueryi\n--json\n--not_a_daemon_flag=1\npyosqueryd\n--force\n")
+    values, _ = parse(["--flagfile=" + path], program="/opt/pyosquery/bin/pyosqueryd")
+    assert values.verbose is True and values.force is True and values.json is False
+
+
+def test_unknown_flag_in_flagfile_names_file_and_line(tmp_path):
+    path = write(tmp_path, "pyosquery.flags", "# comment\n--verbose\n--foo=1\n")
+    with pytest.raises(flags.FlagError, match=r"pyosquery\.flags:3: unknown flag --foo$"):
+        parse(["--flagfile=" + path])
+
+
+def test_unknown_flag_on_command_line():
+    with pytest.raises(flags.FlagError, match="unknown flag --foo"):
+        parse(["--foo"])
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--schedule_splay_percent=ten"], "--schedule_splay_percent: not an integer"),
+    (["--watchdog_memory_limit=-1"], "--watchdog_memory_limit: out of range"),
+    (["--logger_mode=0999"], "--logger_mode: not an octal"),
+    (["--logger_mode=17777"], "--logger_mode: file mode above 07777"),
+    (["--host_identifier=fqdn"], "--host_identifier: must be one of"),
+    (["--logger_plugin=filesystem,tls"], "--logger_plugin: must be one of"),
+    (["--verbose=maybe"], "--verbose: not a boolean"),
+    (["--alarm_timeout=5"], "--alarm_timeout: must be at least 10"),
+    (["--config_path"], "--config_path is missing its value"),
+])
+def test_bad_values_are_refused(argv, message):
+    with pytest.raises(flags.FlagError, match=message):
+        parse(argv)
+
+
+def test_bad_value_in_flagfile_names_file_and_line(tmp_path):
+    path = write(tmp_path, "x.flags", "--verbose\n--schedule_max_drift=abc\n")
+    with pytest.raises(flags.FlagError, match=r"x\.flags:2: invalid value 'abc' for --schedule_max_drift"):
+        parse(["--flagfile=" + path])
+
+
+def test_good_logger_values():
+    values, _ = parse(["--logger_mode=0600", "--logger_plugin=filesystem,stdout"])
+    assert int(values.logger_mode, 8) == 0o600
+    assert values.logger_plugin == "filesystem,stdout"
+
+
+def test_config_options_rules():
+    values, _ = parse(["--schedule_splay_percent=20", "--config_path=/cli.conf"])
+    warnings = values.apply_config_options({
+        "schedule_splay_percent": 50, "verbose": True, "pack_delimiter": "/", "logger_numerics": "true",
+        "config_path": "/other.conf", "no_such_flag": 1, "custom_team": {"a": [1]}, "logger_min_status": 1.0})
+    assert values.schedule_splay_percent == 50          # config wins over the command line
+    assert values.verbose is True and values.logger_numerics is True
+    assert values.pack_delimiter == "/" and values.logger_min_status == 1
+    assert values.config_path == "/cli.conf"            # CLI-only flag untouched
+    assert values.get("custom_team") == '{"a":[1]}'     # objects kept as JSON text
+    assert warnings == [
+        "The CLI only flag --config_path set via config file will be ignored, please use a flagfile "
+        "or pass it to the process at startup",
+        "Cannot set unknown or invalid flag: no_such_flag"]
+
+
+def test_config_options_bad_value_changes_nothing():
+    values, _ = parse([])
+    with pytest.raises(flags.FlagError, match="schedule_default_interval"):
+        values.apply_config_options({"verbose": True, "schedule_default_interval": "hourly"})
+    assert values.verbose is False and values.is_default("verbose")
+
+
+def test_copy_is_independent():
+    values, _ = parse([])
+    other = values.copy()
+    other.apply_config_options({"verbose": True})
+    assert values.verbose is False and other.verbose is True
+
+
+def test_definitions_table_and_features():
+    values, _ = parse(["--verbose"])
+    kinds = {name: flag.kind for name, flag in flags.DEFINITIONS.items()}
+    assert kinds["config_path"] == flags.CLI and kinds["watchdog_level"] == flags.CLI
+    assert kinds["schedule_splay_percent"] == flags.FLAG and kinds["json"] == flags.SHELL
+    rows = {row["name"]: row for row in flags.table_rows(values)}
+    description = flags.DEFINITIONS["verbose"].description
+    assert rows["verbose"] == {"name": "verbose", "type": "bool", "description": description,
+                               "default_value": "false", "value": "true", "shell_only": 0}
+    assert rows["schedule_splay_percent"]["type"] == "uint64" and rows["csv"]["shell_only"] == 1
+    assert "L" not in rows      # osquery lists only names longer than 2 characters
+    features = dict(flags.features(values))
+    assert features["disable_watchdog"] is False and features["disable_events"] is True
+    assert all(name.startswith(("disable_", "enable_")) for name in features)
