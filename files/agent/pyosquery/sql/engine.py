@@ -1,5 +1,7 @@
 """The query engine: one in-memory apsw connection with every declared table attached."""
 
+import threading
+
 import apsw
 
 from pyosquery.sql import readonly
@@ -22,6 +24,9 @@ class Engine:
     """
 
     def __init__(self, tables=None, generators=None):
+        # apsw refuses concurrent use of one connection from two threads; the daemon's
+        # scheduler and socket threads share this engine, so each query holds the lock
+        self.lock = threading.RLock()
         self.tables = load_tables() if tables is None else tables
         generators = generators or {}
         self.connection = apsw.Connection(":memory:")
@@ -50,10 +55,11 @@ class Engine:
             result[1] = []
             return True
 
-        cursor = self.connection.cursor()
-        cursor.exec_trace = trace
-        for row in cursor.execute(sql):
-            result[1].append(row)
+        with self.lock:
+            cursor = self.connection.cursor()
+            cursor.exec_trace = trace
+            for row in cursor.execute(sql):
+                result[1].append(row)
         return result[0], result[1]
 
     def query_dicts(self, sql):
@@ -69,10 +75,11 @@ class Engine:
             found[:] = cursor.get_description()
             raise _Prepared()
 
-        cursor = self.connection.cursor()
-        cursor.exec_trace = stop
-        try:
-            cursor.execute(sql)
-        except _Prepared:
-            pass
+        with self.lock:
+            cursor = self.connection.cursor()
+            cursor.exec_trace = stop
+            try:
+                cursor.execute(sql)
+            except _Prepared:
+                pass
         return [(name, decltype or "") for name, decltype in found]

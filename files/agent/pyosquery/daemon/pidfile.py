@@ -1,0 +1,51 @@
+"""The daemon's pidfile: created and locked by the top process, removed on exit."""
+
+import errno
+import fcntl
+import os
+
+
+class PidfileBusy(Exception):
+    """Another live daemon holds the pidfile."""
+
+
+class Pidfile:
+    """An flock'ed pidfile, as osquery's: a second daemon fails instead of running twice."""
+
+    def __init__(self, path):
+        self.path = path
+        self.fd = None
+
+    def acquire(self):
+        directory = os.path.dirname(os.path.abspath(self.path))
+        os.makedirs(directory, exist_ok=True)
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as error:
+            os.close(fd)
+            if error.errno in (errno.EAGAIN, errno.EWOULDBLOCK):
+                raise PidfileBusy(self.path) from error
+            raise
+        os.ftruncate(fd, 0)
+        os.write(fd, b"%d\n" % os.getpid())
+        self.fd = fd
+
+    def release(self):
+        if self.fd is None:
+            return
+        try:
+            os.unlink(self.path)
+        except FileNotFoundError:
+            pass
+        os.close(self.fd)
+        self.fd = None
+
+
+def read_pid(path):
+    """The pid written in a pidfile, or None."""
+    try:
+        with open(path, encoding="ascii") as handle:
+            return int(handle.read().strip() or 0) or None
+    except (OSError, ValueError):
+        return None

@@ -1,0 +1,115 @@
+"""The results and snapshots logs: osquery's JSON lines, key order included.
+
+Filesystem plugin: `<logger_path>/pyosqueryd.results.log` and `pyosqueryd.snapshots.log`,
+appended one JSON document per line, chmod'ed to logger_mode on every write (as osquery
+does, so a mode changed by hand is put back), and rotated by size when logger_rotate is on.
+The stdout plugin writes the same lines to standard output.
+"""
+
+import json
+import os
+import sys
+import time
+
+RESULTS = "pyosqueryd.results.log"
+SNAPSHOTS = "pyosqueryd.snapshots.log"
+
+
+def calendar_time(now):
+    """asctime of UTC plus ' UTC', e.g. 'Mon May  2 22:27:32 2016 UTC'."""
+    return time.asctime(time.gmtime(now)) + " UTC"
+
+
+def _dumps(document):
+    return json.dumps(document, separators=(",", ":"), ensure_ascii=False)
+
+
+def header(name, host, now, epoch, counter, numerics):
+    """The fields every line carries, in osquery's order."""
+    return [("name", name), ("hostIdentifier", host), ("calendarTime", calendar_time(now)),
+            ("unixTime", int(now)), ("epoch", epoch), ("counter", counter), ("numerics", numerics)]
+
+
+def event_lines(item, added, removed):
+    """Event format: one line per changed row, removed rows first."""
+    base = header(item["name"], item["host"], item["now"], item["epoch"], item["counter"], item["numerics"])
+    if item.get("decorations"):
+        base.append(("decorations", item["decorations"]))
+    lines = []
+    for action, rows in (("removed", removed), ("added", added)):
+        for row in rows:
+            lines.append(_dumps(dict(base + [("columns", row), ("action", action)])))
+    return lines
+
+
+def batch_line(item, added, removed):
+    """Batch format (logger_event_type=false): one line per run."""
+    fields = [("diffResults", {"removed": removed, "added": added})]
+    fields += header(item["name"], item["host"], item["now"], item["epoch"], item["counter"], item["numerics"])
+    if item.get("decorations"):
+        fields.append(("decorations", item["decorations"]))
+    return _dumps(dict(fields))
+
+
+def snapshot_lines(item, rows, per_row=False):
+    """Snapshot: one line per run, or one per row with logger_snapshot_event_type."""
+    base = header(item["name"], item["host"], item["now"], item["epoch"], 0, item["numerics"])
+    decorations = [("decorations", item["decorations"])] if item.get("decorations") else []
+    if per_row:
+        return [_dumps(dict(base + decorations + [("columns", row), ("action", "snapshot")])) for row in rows]
+    return [_dumps(dict([("snapshot", rows), ("action", "snapshot")] + base + decorations))]
+
+
+class ResultsLog:
+    """Where result lines go: files under logger_path, or stdout."""
+
+    def __init__(self, values):
+        self.to_stdout = "stdout" in [p.strip() for p in values.logger_plugin.split(",")]
+        self.directory = values.logger_path
+        self.mode = int(values.logger_mode, 8)
+        self.rotate = values.logger_rotate
+        self.rotate_size = values.logger_rotate_size
+        self.rotate_max = values.logger_rotate_max_files
+        if not self.to_stdout:
+            os.makedirs(self.directory, mode=0o750, exist_ok=True)
+            self._append(RESULTS, [])     # osquery creates the results file at start-up
+
+    def results(self, lines):
+        self._append(RESULTS, lines)
+
+    def snapshots(self, lines):
+        self._append(SNAPSHOTS, lines)
+
+    def _append(self, name, lines):
+        if self.to_stdout:
+            sys.stdout.write("".join(line + "\n" for line in lines))
+            sys.stdout.flush()
+            return
+        path = os.path.join(self.directory, name)
+        if self.rotate and lines:
+            self._maybe_rotate(path)
+        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, self.mode)
+        try:
+            data = "".join(line + "\n" for line in lines).encode("utf-8")
+            while data:
+                data = data[os.write(fd, data):]
+            os.fchmod(fd, self.mode)
+        finally:
+            os.close(fd)
+
+    def _maybe_rotate(self, path):
+        try:
+            if os.path.getsize(path) < self.rotate_size:
+                return
+        except OSError:
+            return
+        # shift file.N -> file.N+1 from the oldest; files past the limit are dropped.
+        # osquery zstd-compresses from file.2 on; the standard library has no zstd, so ours stay plain.
+        for number in range(self.rotate_max, 0, -1):
+            older = "%s.%d" % (path, number)
+            if os.path.exists(older):
+                if number >= self.rotate_max:
+                    os.unlink(older)
+                else:
+                    os.replace(older, "%s.%d" % (path, number + 1))
+        os.replace(path, path + ".1")

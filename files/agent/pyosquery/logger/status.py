@@ -1,0 +1,109 @@
+"""Status logs in glog's format, so alerting written for osqueryd's logs keeps working.
+
+Files: `<logger_path>/pyosqueryd.<LEVEL>.<YYYYMMDD-HHMMSS>.<pid>`, each with a symlink
+`pyosqueryd.<LEVEL>` to the newest. As in glog, a message goes to its own level's file and
+to every lower level's (an error also appears in the INFO and WARNING files). Library code
+logs through `logging.getLogger("pyosquery...")`; the daemon installs these handlers.
+"""
+
+import logging
+import os
+import sys
+import threading
+import time
+
+PROGRAM = "pyosqueryd"
+LEVELS = ((logging.INFO, "INFO"), (logging.WARNING, "WARNING"), (logging.ERROR, "ERROR"))
+
+
+class GlogFormatter(logging.Formatter):
+    """`<L><MMDD> <HH:MM:SS>.<usec> <thread id> <file>:<line>] <message>`"""
+
+    def format(self, record):
+        seconds = int(record.created)
+        stamp = time.strftime("%m%d %H:%M:%S", time.localtime(seconds))
+        usec = int((record.created - seconds) * 1e6)
+        letter = "F" if record.levelno >= logging.CRITICAL else record.levelname[0]
+        return "%s%s.%06d %d %s:%d] %s" % (letter, stamp, usec, getattr(record, "native_thread", 0),
+                                          record.filename, record.lineno, record.getMessage())
+
+
+class _ThreadId(logging.Filter):
+    def filter(self, record):
+        record.native_thread = threading.get_native_id()
+        return True
+
+
+class LevelFile(logging.Handler):
+    """One severity's file, opened on its first message (as glog does), with its symlink."""
+
+    def __init__(self, directory, level, name):
+        logging.Handler.__init__(self, level)
+        self.directory = directory
+        self.name_ = name
+        self.stream = None
+
+    def _open(self):
+        stamp = time.strftime("%Y%m%d-%H%M%S")
+        path = os.path.join(self.directory, "%s.%s.%s.%d" % (PROGRAM, self.name_, stamp, os.getpid()))
+        self.stream = open(path, "a", encoding="utf-8")   # pylint: disable=consider-using-with
+        link = os.path.join(self.directory, "%s.%s" % (PROGRAM, self.name_))
+        try:
+            if os.path.islink(link) or os.path.exists(link):
+                os.unlink(link)
+            os.symlink(os.path.basename(path), link)
+        except OSError:
+            pass        # a missing convenience link must not stop logging
+
+    def emit(self, record):
+        try:
+            if self.stream is None:
+                self._open()
+            self.stream.write(self.format(record) + "\n")
+            self.stream.flush()
+        except Exception:   # pylint: disable=broad-except
+            self.handleError(record)
+
+    def close(self):
+        if self.stream is not None:
+            self.stream.close()
+            self.stream = None
+        logging.Handler.close(self)
+
+
+def setup(values):
+    """Install the status handlers the flags ask for; returns the root 'pyosquery' logger.
+
+    Files under logger_path when the filesystem logger is on and the directory is writable
+    (else stderr, as glog falls back), stderr when logger_stderr is set.
+    """
+    logger = logging.getLogger("pyosquery")
+    for handler in list(logger.handlers):
+        logger.removeHandler(handler)
+        handler.close()
+    logger.propagate = False
+    logger.setLevel(logging.DEBUG if values.verbose else logging.INFO)
+    formatter = GlogFormatter()
+    thread_filter = _ThreadId()
+    handlers = []
+    directory = values.logger_path
+    plugins = [p.strip() for p in values.logger_plugin.split(",")]
+    if not values.disable_logging and "filesystem" in plugins and _writable(directory):
+        handlers = [LevelFile(directory, level, name) for level, name in LEVELS]
+    if values.logger_stderr or not handlers:
+        stderr = logging.StreamHandler(sys.stderr)
+        stderr.setLevel(logging.DEBUG if values.verbose else logging.WARNING)
+        handlers.append(stderr)
+    for handler in handlers:
+        handler.setFormatter(formatter)
+        handler.addFilter(thread_filter)
+        logger.addHandler(handler)
+    return logger
+
+
+def _writable(directory):
+    try:
+        os.makedirs(directory, mode=0o750, exist_ok=True)
+    except OSError:
+        return False
+    return os.access(directory, os.W_OK)

@@ -1,0 +1,1 @@
+"""The schedule: when queries run, what they cost, what they log."""

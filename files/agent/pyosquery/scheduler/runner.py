@@ -1,0 +1,192 @@
+"""The scheduler: osquery's one-second tick, splay, denylist, discovery and result logging.
+
+Step `i` starts at the current unix time and goes up by one per step; a query is due when
+`i % splayed_interval == 0`, so runs line up with the clock. A step that overruns is
+caught up by sleeping less, until the accumulated drift passes schedule_max_drift.
+"""
+
+import logging
+import time
+
+from pyosquery.logger import results
+from pyosquery.scheduler import diff
+from pyosquery.scheduler.cost import fold, measured
+from pyosquery.scheduler.splay import splayed_interval
+from pyosquery.store.db import STAT_COLUMNS
+
+LOG = logging.getLogger("pyosquery.scheduler")
+MARKER = "executing_query"
+
+
+class Scheduler:
+    """Runs the active queries of a config on the engine and logs their results."""
+
+    def __init__(self, engine, store, log, values, packs, host):
+        self.engine = engine
+        self.store = store
+        self.log = log
+        self.values = values
+        self.host = host                 # callable: the host identifier for result lines
+        self.packs = packs               # pyosquery.scheduler.packs.PackSet
+        self.stats = store.stats()
+        self.started = set()             # queries with startup_priority that already ran
+        self.warned = set()
+        self.resource_limit_hit = False  # set by SIGUSR1: keep the marker so the query is denylisted
+        self.decorations = {}
+
+    # configuration
+
+    def use(self, packs):
+        """Switch to a new set of packs: stats reset where SQL changed, removed queries forgotten."""
+        old = set(self.stats)
+        current = {}
+        for query in packs.all_queries():
+            current[query.name] = query
+            saved = self.stats.get(query.name)
+            if saved is None or saved["sql"] != query.sql:
+                if saved is not None:
+                    LOG.info("Clearing performance stats for query: %s", query.name)
+                self.store.reset_stats(query.name, query.sql)
+                self.stats[query.name] = dict({c: 0 for c in STAT_COLUMNS}, sql=query.sql)
+        gone = old - set(current)
+        if gone:
+            self.store.forget(sorted(gone))
+            for name in gone:
+                self.stats.pop(name, None)
+        self.packs = packs
+        self.decorations = packs.decorate("load", self.engine)
+
+    # denylist
+
+    def denylisted(self, query, now):
+        """True when the query is denylisted and the denylist still applies."""
+        expiry = self.store.denylist().get(query.name)
+        if expiry is None:
+            return False
+        if now > expiry or not query.denylist:
+            self.store.allow(query.name)
+            LOG.info("Scheduled denylisted query has expired: %s", query.name)
+            return False
+        if query.name not in self.warned:
+            self.warned.add(query.name)
+            LOG.warning("The caller does not want denied queries, skipping denied scheduled query: %s", query.name)
+        return True
+
+    def check_marker(self):
+        """At start: a query left marked as executing may have killed the last worker."""
+        name = self.store.get(MARKER, "")
+        if not name:
+            return
+        LOG.warning("Scheduled query may have failed: %s", name)
+        self.store.put(MARKER, "")
+        if not self.values.disable_watchdog:
+            self.store.deny(name, int(time.time()) + self.values.denylist_duration)
+
+    # the loop
+
+    def run(self, stop, between_steps=None):
+        """Tick until `stop` (a threading.Event) is set or schedule_timeout passes."""
+        i = int(time.time())
+        first = i
+        drift = 0.0
+        while not stop.is_set():
+            if between_steps is not None:
+                between_steps(i)
+            began = time.monotonic()
+            self.step(i)
+            i += 1
+            if self.values.schedule_timeout and i - first >= self.values.schedule_timeout:
+                return
+            took = time.monotonic() - began
+            if took + drift < 1:
+                stop.wait(1 - took - drift)
+                drift = 0.0
+            else:
+                drift += took - 1
+                if drift > self.values.schedule_max_drift:
+                    drift = 0.0
+
+    def step(self, i):
+        now = time.time()
+        for query in self.packs.active_queries(self.engine, now):
+            interval = splayed_interval(self.store, query.name, query.interval, self.values.schedule_splay_percent)
+            due = interval > 0 and i % interval == 0
+            if query.startup_priority is not None and query.name not in self.started:
+                due = True
+            if due and not self.denylisted(query, now):
+                self.started.add(query.name)
+                self.execute(query, i)
+        if i % 60 == 0:
+            self.decorations.update(self.packs.decorate_interval(self.engine, i))
+
+    # one query
+
+    def execute(self, query, due):
+        if self.values.schedule_lognames:
+            LOG.info("Executing scheduled query %s", query.name)
+        decorations = dict(self.decorations)
+        decorations.update(self.packs.decorate("always", self.engine))
+        self.store.put(MARKER, query.name)
+        try:
+            (names, rows), cost = measured(lambda: self.engine.query(query.sql))
+        except Exception as error:   # pylint: disable=broad-except  # one bad query must not stop the rest
+            LOG.error("Error executing scheduled query %s: %s", query.name, error)
+            self.store.put(MARKER, "")
+            return
+        size = diff.output_size(names, rows)
+        records = diff.as_strings(names, rows)
+        item = {"name": query.name, "host": self.host(), "now": cost.started, "epoch": self.values.schedule_epoch,
+                "numerics": False, "decorations": decorations}
+        if query.snapshot:
+            self.log.snapshots(results.snapshot_lines(item, records, self.values.logger_snapshot_event_type))
+        else:
+            self._differential(query, item, records)
+        stats = fold(self.stats[query.name], cost, size, time.time())
+        run = {"name": query.name, "started": cost.started, "lateness_ms": max(0.0, (cost.started - due) * 1000.0),
+               "wall_ms": cost.wall_ms, "user_ms": cost.user_ms, "system_ms": cost.system_ms,
+               "memory": cost.memory, "rows": len(rows), "output_size": size}
+        self.store.record_run(query.name, stats, run)
+        if not self.resource_limit_hit:
+            self.store.put(MARKER, "")
+
+    def _differential(self, query, item, records):
+        """Log what changed since the stored rows, then store the new rows (at-least-once)."""
+        epoch = item["epoch"]
+        previous = self.store.previous(query.name)
+        if previous is None or previous[1] != epoch:
+            if previous is None:
+                LOG.info("Storing initial results for new scheduled query: %s", query.name)
+            else:
+                LOG.info("New Epoch %s for scheduled query %s", epoch, query.name)
+            added, removed, counter = records, [], 0
+        else:
+            sql, _, counter, rows = previous
+            if sql != query.sql:
+                LOG.info("Scheduled query has been updated: %s", query.name)
+            added, removed = diff.differential(rows, records)
+            if not added and not removed:
+                if sql != query.sql:
+                    self.store.save_results(query.name, query.sql, epoch, counter, rows, int(item["now"]))
+                return
+            counter += 1
+        item["counter"] = counter
+        logged_removed = removed if query.removed else []
+        if self.values.logger_event_type:
+            self.log.results(results.event_lines(item, added, logged_removed))
+        else:
+            self.log.results([results.batch_line(item, added, logged_removed)])
+        self.store.save_results(query.name, query.sql, epoch, counter, records, int(item["now"]))
+
+    # osquery_schedule
+
+    def schedule_rows(self):
+        now = time.time()
+        denied = self.store.denylist()
+        rows = []
+        for query in self.packs.active_queries(self.engine, now, count=False):
+            stats = self.stats.get(query.name) or {c: 0 for c in STAT_COLUMNS}
+            row = {c: stats[c] for c in STAT_COLUMNS}
+            row.update(name=query.name, query=query.sql, interval=query.interval,
+                       denylisted=1 if query.name in denied and denied[query.name] >= now and query.denylist else 0)
+            rows.append(row)
+        return rows

@@ -1,0 +1,151 @@
+"""The real pyosqueryd on a temporary directory: schedule, packs, results, stats, reloads."""
+
+import os
+import signal
+import time
+
+import pytest
+
+from daemon_harness import Daemon
+from pyosquery.config.shard import machine_shard
+
+
+@pytest.fixture()
+def daemons(tmp_path):
+    started = []
+
+    def make(config, name="d", **kwargs):
+        root = tmp_path / name
+        root.mkdir(exist_ok=True)
+        daemon = Daemon(root, config, **kwargs)
+        started.append(daemon)
+        return daemon
+
+    yield make
+    for daemon in started:
+        daemon.stop()
+
+
+def names(rows):
+    return sorted(row["name"] for row in rows)
+
+
+def test_discovery_with_no_rows_keeps_a_pack_off(daemons):
+    config = {"schedule": {"ticks": {"query": "SELECT unix_time FROM time", "interval": 1}},
+              "packs": {"never": {"discovery": ["SELECT 1 WHERE 0"],
+                                  "queries": {"hidden": {"query": "SELECT 1 AS x", "interval": 1}}},
+                        "always": {"discovery": ["SELECT 1"],
+                                   "queries": {"shown": {"query": "SELECT 2 AS y", "interval": 1}}}}}
+    daemon = daemons(config).start()
+    daemon.wait_for(lambda: daemon.results(), "a first result")
+    time.sleep(2)
+    assert names(daemon.query("SELECT name FROM osquery_schedule")) == ["pack_always_shown", "ticks"]
+    packs = {row["name"]: row for row in daemon.query("SELECT * FROM osquery_packs")}
+    assert packs["never"]["active"] == "0" and packs["always"]["active"] == "1"
+    assert int(packs["never"]["discovery_executions"]) == 1
+    assert int(packs["never"]["discovery_cache_hits"]) >= 1
+    assert "pack_never_hidden" not in {line["name"] for line in daemon.results()}
+
+
+def test_shard_below_the_machine_shard_skips_the_query(daemons):
+    assert machine_shard("host1") == 89
+    config = {"schedule": {"low": {"query": "SELECT 1 AS a", "interval": 1, "shard": 10},
+                           "high": {"query": "SELECT 2 AS b", "interval": 1, "shard": 95},
+                           "none": {"query": "SELECT 3 AS c", "interval": 1}}}
+    daemon = daemons(config, hostname="host1").start()
+    daemon.wait_for(lambda: len({line["name"] for line in daemon.results()}) >= 2, "results")
+    assert names(daemon.query("SELECT name FROM osquery_schedule")) == ["high", "none"]
+    assert daemon.results()[0]["hostIdentifier"] == "host1"
+
+
+def test_interval_two_runs_about_ten_times_in_twenty_seconds(daemons):
+    daemon = daemons({"schedule": {"every2": {"query": "SELECT 1 AS a", "interval": 2}}}).start()
+    time.sleep(20)
+    executions = int(daemon.query("SELECT executions FROM osquery_schedule")[0]["executions"])
+    assert 9 <= executions <= 11
+    runs = daemon.query("SELECT started FROM osquery_schedule_runs WHERE name = 'every2'")
+    starts = sorted(float(row["started"]) for row in runs)
+    gaps = [b - a for a, b in zip(starts, starts[1:])]
+    assert all(1.5 < gap < 2.5 for gap in gaps), gaps
+
+
+def test_differential_logs_added_then_removed(daemons, tmp_path):
+    watched = tmp_path / "watched"
+    watched.mkdir()
+    (watched / "first").write_text("1")
+    config = {"schedule": {"files": {"query": "SELECT filename FROM file WHERE directory = '%s'" % watched,
+                                     "interval": 1}}}
+    daemon = daemons(config).start()
+    daemon.wait_for(lambda: daemon.results(), "the initial results")
+    (watched / "second").write_text("2")
+    daemon.wait_for(lambda: len(daemon.results()) >= 2, "the added row")
+    (watched / "first").unlink()
+    daemon.wait_for(lambda: len(daemon.results()) >= 3, "the removed row")
+    lines = daemon.results()
+    assert [(l["action"], l["columns"]["filename"], l["counter"]) for l in lines[:3]] == [
+        ("added", "first", 0), ("added", "second", 1), ("removed", "first", 2)]
+    assert list(lines[0]) == ["name", "hostIdentifier", "calendarTime", "unixTime", "epoch", "counter",
+                              "numerics", "columns", "action"]
+    assert lines[0]["calendarTime"].endswith(" UTC") and isinstance(lines[0]["unixTime"], int)
+
+
+def test_snapshot_logs_every_run_whole(daemons):
+    config = {"schedule": {"snap": {"query": "SELECT 1 AS a UNION ALL SELECT 2", "interval": 1, "snapshot": True}}}
+    daemon = daemons(config).start()
+    daemon.wait_for(lambda: daemon.log("pyosqueryd.snapshots.log").count("\n") >= 2, "two snapshots")
+    import json   # pylint: disable=import-outside-toplevel
+    line = json.loads(daemon.log("pyosqueryd.snapshots.log").splitlines()[0])
+    assert list(line)[:3] == ["snapshot", "action", "name"]
+    assert line["snapshot"] == [{"a": "1"}, {"a": "2"}] and line["action"] == "snapshot"
+
+
+def test_stats_are_real_and_survive_a_restart(daemons):
+    config = {"schedule": {"work": {"query": "SELECT count(*) AS n FROM file WHERE path LIKE '/usr/lib/%%'",
+                                    "interval": 1}}}
+    daemon = daemons(config).start()
+    daemon.wait_for(lambda: int(daemon.query("SELECT executions FROM osquery_schedule")[0]["executions"]) >= 2,
+                    "two executions")
+    before = daemon.query("SELECT * FROM osquery_schedule")[0]
+    assert int(before["wall_time_ms"]) > 0 and int(before["output_size"]) > 0
+    assert int(before["user_time"]) + int(before["system_time"]) > 0
+    runs = daemon.query("SELECT * FROM osquery_schedule_runs")
+    assert len(runs) >= 2 and all(float(r["wall_ms"]) > 0 and r["rows"] == "1" for r in runs)
+    assert daemon.stop() == 0
+    assert not os.path.exists(daemon.paths["pidfile"])
+    daemon.start()
+    after = daemon.query("SELECT * FROM osquery_schedule")[0]
+    assert int(after["executions"]) >= int(before["executions"])
+    assert len(daemon.query("SELECT * FROM osquery_schedule_runs")) >= len(runs)
+
+
+def test_changed_sql_resets_the_stats(daemons):
+    daemon = daemons({"schedule": {"q": {"query": "SELECT 1 AS a", "interval": 1}}}).start()
+    daemon.wait_for(lambda: int(daemon.query("SELECT executions FROM osquery_schedule")[0]["executions"]) >= 2,
+                    "two executions")
+    daemon.write_config({"schedule": {"q": {"query": "SELECT 2 AS a", "interval": 3600}}})
+    daemon.signal(signal.SIGHUP)
+    daemon.wait_for(lambda: daemon.query("SELECT query FROM osquery_schedule")[0]["query"] == "SELECT 2 AS a",
+                    "the new config")
+    assert daemon.query("SELECT executions FROM osquery_schedule")[0]["executions"] == "0"
+
+
+def test_sighup_with_a_broken_config_keeps_the_old_schedule(daemons):
+    daemon = daemons({"schedule": {"keep": {"query": "SELECT 1 AS a", "interval": 1}}}).start()
+    daemon.wait_for(lambda: daemon.results(), "a first result")
+    daemon.write_config('{"schedule": {"keep": ')
+    daemon.signal(signal.SIGHUP)
+    daemon.wait_for(lambda: "Error reading config" in daemon.log("pyosqueryd.ERROR"), "the error in the log")
+    assert names(daemon.query("SELECT name FROM osquery_schedule")) == ["keep"]
+    count = int(daemon.query("SELECT executions FROM osquery_schedule")[0]["executions"])
+    daemon.wait_for(lambda: int(daemon.query("SELECT executions FROM osquery_schedule")[0]["executions"]) > count,
+                    "the old schedule to keep running")
+    assert daemon.proc.poll() is None
+
+
+def test_a_second_daemon_on_the_same_pidfile_refuses(daemons):
+    first = daemons({"schedule": {}}).start()
+    second = Daemon(first.root, {"schedule": {}})
+    second.paths["pidfile"] = first.paths["pidfile"]
+    second.start(wait_socket=False)
+    assert second.proc.wait(20) == 1
+    assert b"Pidfile check failed" in second.proc.stderr.read()
