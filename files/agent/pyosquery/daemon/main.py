@@ -4,7 +4,7 @@ import logging
 import os
 import sys
 
-from pyosquery import flags
+from pyosquery import __version__, flags
 from pyosquery.daemon.pidfile import Pidfile, PidfileBusy
 from pyosquery.logger import status
 
@@ -48,8 +48,12 @@ def checks(values):
 
 
 def main(argv=None):
+    argv = sys.argv[1:] if argv is None else argv
+    if "--version" in argv:
+        print("%s version %s" % (PROGRAM, __version__))
+        return 0
     try:
-        values, _ = flags.parse(sys.argv[1:] if argv is None else argv, PROGRAM)
+        values, _ = flags.parse(argv, PROGRAM)
     except flags.FlagError as error:
         sys.stderr.write("%s: %s\n" % (PROGRAM, error))
         return 1
