@@ -1,13 +1,113 @@
-"""Entry point of `pyosqueryctl` (a placeholder that prints the version until its issue lands)."""
+"""`pyosqueryctl`: start, stop, restart, status and config-check where systemd does not run.
 
+It reads the same flagfile as the daemon, so it finds the daemon's pidfile; status exits
+as an LSB init script does (0 running, 3 not running).
+"""
+
+import argparse
+import os
+import signal
+import subprocess
 import sys
+import time
 
-from pyosquery import __version__
+from pyosquery import __version__, flags
+from pyosquery.daemon.pidfile import read_pid
+
+DAEMON = os.path.join(os.path.dirname(os.path.abspath(sys.argv[0] or sys.executable)), "pyosqueryd")
+NOT_RUNNING = 3
+STOP_TIMEOUT = 20.0
+
+
+def running_pid(pidfile):
+    """The daemon's pid when its pidfile names a live process, else None."""
+    pid = read_pid(pidfile)
+    if pid is None:
+        return None
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return None
+    except PermissionError:
+        pass        # alive, owned by someone else
+    return pid
+
+
+def daemon_command(args):
+    command = [DAEMON if os.path.exists(DAEMON) else "pyosqueryd", "--flagfile=%s" % args.flagfile]
+    return command + args.flags
+
+
+def start(args, pidfile):
+    pid = running_pid(pidfile)
+    if pid:
+        print("pyosqueryd is already running (pid %d)" % pid)
+        return 0
+    result = subprocess.run(daemon_command(args) + ["--daemonize"], check=False)
+    if result.returncode != 0:
+        return result.returncode
+    deadline = time.time() + 10
+    while time.time() < deadline:
+        pid = running_pid(pidfile)
+        if pid:
+            print("pyosqueryd started (pid %d)" % pid)
+            return 0
+        time.sleep(0.1)
+    sys.stderr.write("pyosqueryd did not start: no live pid in %s (see its status log)\n" % pidfile)
+    return 1
+
+
+def stop(_args, pidfile):
+    pid = running_pid(pidfile)
+    if not pid:
+        print("pyosqueryd is not running")
+        return 0
+    os.kill(pid, signal.SIGTERM)
+    deadline = time.time() + STOP_TIMEOUT
+    while time.time() < deadline:
+        if running_pid(pidfile) != pid:
+            print("pyosqueryd stopped")
+            return 0
+        time.sleep(0.1)
+    os.kill(pid, signal.SIGKILL)
+    print("pyosqueryd killed after %d s" % STOP_TIMEOUT)
+    return 0
+
+
+def restart(args, pidfile):
+    stop(args, pidfile)
+    return start(args, pidfile)
+
+
+def status(_args, pidfile):
+    pid = running_pid(pidfile)
+    if pid:
+        print("pyosqueryd is running (pid %d)" % pid)
+        return 0
+    print("pyosqueryd is not running")
+    return NOT_RUNNING
+
+
+def config_check(args, _pidfile):
+    return subprocess.run(daemon_command(args) + ["--config_check"], check=False).returncode
+
+
+ACTIONS = {"start": start, "stop": stop, "restart": restart, "status": status, "config-check": config_check}
 
 
 def main(argv=None):
-    print("pyosqueryctl %s" % __version__)
-    return 0
+    parser = argparse.ArgumentParser(prog="pyosqueryctl", description="Control pyosqueryd without systemd.")
+    parser.add_argument("--flagfile", default=flags.DEFAULT_FLAGFILE, help="the daemon's flagfile")
+    parser.add_argument("--version", action="version", version="pyosqueryctl %s" % __version__)
+    parser.add_argument("action", choices=sorted(ACTIONS))
+    parser.add_argument("flags", nargs=argparse.REMAINDER, help="more daemon flags, after the action")
+    args = parser.parse_args(sys.argv[1:] if argv is None else argv)
+    try:
+        values, _ = flags.parse(["--flagfile=%s" % args.flagfile] + args.flags, "pyosqueryd")
+    except flags.FlagError as error:
+        sys.stderr.write("pyosqueryctl: %s\n" % error)
+        return 1
+    return ACTIONS[args.action](args, values.pidfile)
 
 
 if __name__ == "__main__":
