@@ -5,7 +5,8 @@
 #   make test               every test suite, cheap to expensive, stopping at the first failure
 #   make venv               .venv: ansible-core, ansible-lint, molecule, pytest + the agent (editable)
 #   make lab-up N=10        a lab fleet of N hosts for your own use (inventory printed); make lab-down
-#   make test-agent | test-unit | sanity | lint | test-lab | molecule    one suite of `make test`
+#   make test-agent | test-unit | lint | sanity | test-lab | molecule    one suite of `make test`
+#   make sanity-ignores     rewrite the agent's pylint disallowed-name entries in tests/sanity/
 
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
@@ -46,7 +47,7 @@ endif
 .PHONY: help venv deps test test-agent test-unit sanity sanity-ignores sanity-copy lint test-lab molecule demo lab-up lab-down lab-status clean
 
 help:
-	@sed -n '1,9p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '1,10p' Makefile | sed 's/^# \{0,1\}//'
 
 # ---------------------------------------------------------------- set-up
 
