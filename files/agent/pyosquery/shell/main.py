@@ -28,6 +28,10 @@ def parse_args(argv):
     parser.add_argument("-L", dest="list_tables", action="store_true", help="list the tables and exit")
     parser.add_argument("-A", dest="all_table", metavar="TABLE", help="select all from TABLE and exit")
     parser.add_argument("--connect", metavar="SOCKET", help="run queries in the daemon listening on SOCKET")
+    parser.add_argument("--profile", type=int, default=0, metavar="N",
+                        help="run the query N times, print nothing (for pyosquery-profile)")
+    parser.add_argument("--profile_delay", type=float, default=0.0, metavar="SECONDS",
+                        help="sleep this long before and after --profile runs (default 0)")
     parser.add_argument("--version", action="version", version="pyosqueryi %s" % __version__)
     parser.add_argument("sql", nargs="?", help="SQL (or a dot command) to run once")
     return parser.parse_args(argv)
@@ -93,8 +97,19 @@ def _engine(args):
     return Engine()
 
 
+def profile(args):
+    """--profile: the query comes from the arguments, else from stdin when it is not a TTY."""
+    from pyosquery.shell.profiling import run_profile   # pylint: disable=import-outside-toplevel
+    sql = args.query if args.query is not None else args.sql
+    if sql is None and not sys.stdin.isatty():
+        sql = sys.stdin.read()
+    return run_profile(_engine(args), sql, args.profile, args.profile_delay, sys.stderr)
+
+
 def main(argv=None):
     args = parse_args(sys.argv[1:] if argv is None else argv)
+    if args.profile > 0:
+        return profile(args)
     session = Session(_engine(args), _settings(args), features=SHELL_FEATURES)
     try:
         if not one_shot(session, args):
