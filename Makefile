@@ -7,6 +7,7 @@
 #   make lab-up N=10        a lab fleet of N hosts for your own use (inventory printed); make lab-down
 #   make test-agent | test-unit | lint | sanity | test-lab | molecule    one suite of `make test`
 #   make sanity-ignores     rewrite the agent's pylint disallowed-name entries in tests/sanity/
+#   make bench              side-by-side benchmarks, figures written into benchmarks/README.md
 
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
@@ -44,7 +45,7 @@ export ANSIBLE_FORCE_COLOR := 0
 export PY_COLORS := 0
 endif
 
-.PHONY: help venv deps test test-agent test-unit sanity sanity-ignores sanity-copy lint test-lab molecule demo lab-up lab-down lab-status clean
+.PHONY: bench help venv deps test test-agent test-unit sanity sanity-ignores sanity-copy lint test-lab molecule demo lab-up lab-down lab-status clean
 
 help:
 	@sed -n '1,10p' Makefile | sed 's/^# \{0,1\}//'
@@ -141,6 +142,12 @@ test-lab: venv deps
 # molecule/default: create brings up a lab fleet, converge + idempotence + verify, destroy
 molecule: venv deps $(COLLECTIONS)/ansible_collections/pyosquery/fleet
 	MOLECULE_GLOB='molecule/*/molecule.yml' PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/molecule test --all
+
+# ---------------------------------------------------------------- benchmarks
+
+# Side-by-side measurements (never part of `make test`); each rewrites its table in benchmarks/README.md
+bench: venv
+	@for script in benchmarks/bench_*.py; do echo "=== $$script"; $(BIN)/python $$script; done
 
 # ---------------------------------------------------------------- demo and lab
 

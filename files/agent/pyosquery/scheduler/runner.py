@@ -6,6 +6,7 @@ caught up by sleeping less, until the accumulated drift passes schedule_max_drif
 """
 
 import logging
+import math
 import time
 
 from pyosquery.logger import results
@@ -33,6 +34,7 @@ class Scheduler:
         self.warned = set()
         self.resource_limit_hit = False  # set by SIGUSR1: keep the marker so the query is denylisted
         self.decorations = {}
+        self.splays = {}                 # (name, interval) -> splayed interval, read once from the store
 
     # configuration
 
@@ -86,7 +88,10 @@ class Scheduler:
 
     def run(self, stop, between_steps=None):
         """Tick until `stop` (a threading.Event) is set or schedule_timeout passes."""
-        i = int(time.time())
+        # start on a whole second, so step i begins at unix time i and lateness is the queries' own
+        now = time.time()
+        stop.wait(math.ceil(now) - now)
+        i = int(round(time.time()))
         first = i
         drift = 0.0
         while not stop.is_set():
@@ -109,7 +114,11 @@ class Scheduler:
     def step(self, i):
         now = time.time()
         for query in self.packs.active_queries(self.engine, now):
-            interval = splayed_interval(self.store, query.name, query.interval, self.values.schedule_splay_percent)
+            key = (query.name, query.interval)
+            interval = self.splays.get(key)
+            if interval is None:
+                percent = self.values.schedule_splay_percent
+                interval = self.splays[key] = splayed_interval(self.store, query.name, query.interval, percent)
             due = interval > 0 and i % interval == 0
             if query.startup_priority is not None and query.name not in self.started:
                 due = True
