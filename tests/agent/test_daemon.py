@@ -149,3 +149,18 @@ def test_a_second_daemon_on_the_same_pidfile_refuses(daemons):
     second.start(wait_socket=False)
     assert second.proc.wait(20) == 1
     assert b"Pidfile check failed" in second.proc.stderr.read()
+
+
+def test_the_daemon_describes_itself(daemons):
+    daemon = daemons({"schedule": {"a": {"query": "SELECT 1 AS a", "interval": 60}}}).start()
+    info = daemon.query("SELECT * FROM osquery_info")[0]
+    # answered by the daemon itself, or by its worker when a watcher runs it
+    assert daemon.proc.pid in (int(info["pid"]), int(info["watcher"]))
+    assert len(info["config_hash"]) == 40
+    assert info["config_valid"] == "1" and info["extensions"] == "active"
+    flag = daemon.query("SELECT value, default_value FROM osquery_flags WHERE name = 'config_path'")[0]
+    assert flag["value"] == daemon.paths["config_path"] and flag["default_value"] == "/etc/pyosquery/pyosquery.conf"
+    core = daemon.query("SELECT * FROM osquery_extensions WHERE uuid = 0")[0]
+    assert core["type"] == "core" and core["path"] == daemon.paths["extensions_socket"]
+    tables = {row["name"] for row in daemon.query("SELECT name FROM osquery_registry WHERE registry = 'table'")}
+    assert {"processes", "osquery_schedule", "osquery_schedule_runs"} <= tables
