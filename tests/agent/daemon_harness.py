@@ -14,7 +14,7 @@ BIN = os.path.dirname(sys.executable)
 class Daemon:
     """One pyosqueryd process with its own config, database, logs, pidfile and socket."""
 
-    def __init__(self, root, config, extra_flags=(), hostname=None):
+    def __init__(self, root, config, extra_flags=(), hostname=None, passwd=None):
         self.root = str(root)
         # the socket sits in a short /tmp path: UNIX socket paths are limited to 107 bytes
         self.socket_dir = tempfile.mkdtemp(prefix="pyoq-")
@@ -27,6 +27,7 @@ class Daemon:
         }
         self.extra_flags = list(extra_flags)
         self.hostname = hostname
+        self.passwd = passwd
         self.proc = None
         self.write_config(config)
 
@@ -41,6 +42,9 @@ class Daemon:
         if self.hostname:
             # a UTS namespace gives the daemon its own hostname (and so its own machine shard)
             args = ["unshare", "--uts", "sh", "-c", 'hostname "$0" && exec "$@"', self.hostname] + args
+        if self.passwd:
+            # a mount namespace shows the daemon another /etc/passwd (more users) and leaves the host's alone
+            args = ["unshare", "--mount", "sh", "-c", 'mount --bind "$0" /etc/passwd && exec "$@"', self.passwd] + args
         return args
 
     def start(self, wait_socket=True):

@@ -22,7 +22,7 @@ def stored_counter(path):
 
 def test_fifty_kills_leave_a_sound_database(tmp_path):
     daemon = Daemon(tmp_path, {"schedule": {"churn": {"query": CHURN, "interval": 1, "denylist": False}}},
-                    extra_flags=["--disable_extensions"])
+                    extra_flags=["--disable_extensions", "--disable_watchdog"])   # this process is the writer
     database = daemon.paths["database_path"]
     seen = -1
     rng = random.Random(7)

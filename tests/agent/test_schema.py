@@ -13,7 +13,7 @@ SQLITE_TYPES = {"TEXT": "text", "INTEGER": "integer", "BIGINT": "integer", "UNSI
 # tables whose required columns need a value to run
 SAMPLE_WHERE = {"file": "WHERE path = '/etc/passwd'", "hash": "WHERE path = '/etc/passwd'"}
 # tables of ours that osquery does not have
-OUR_TABLES = {"osquery_schedule_runs"}
+OUR_TABLES = {"osquery_schedule_runs", "osquery_watchdog"}
 
 
 @pytest.mark.parametrize("name", sorted(TABLES))

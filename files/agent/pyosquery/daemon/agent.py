@@ -15,12 +15,15 @@ from pyosquery import flags
 from pyosquery.daemon.identity import Identity, stored_uuid, hardware_uuid
 from pyosquery.logger.results import ResultsLog
 from pyosquery.scheduler.packs import PackSet
-from pyosquery.scheduler.runner import Scheduler
+from pyosquery.scheduler.runner import MARKER, Scheduler
 from pyosquery.sql.engine import Engine
 from pyosquery.store.db import Store
 from pyosquery.tables import osquery as osquery_tables
+from pyosquery.watchdog import limits as watchdog_limits
+from pyosquery.watchdog import worker as watchdog_worker
 
 LOG = logging.getLogger("pyosquery.daemon")
+LAST_DENYLISTED = "watchdog_last_denylisted"     # store key: the query a stopped worker left running
 
 
 class Agent(osquery_tables.Runtime):
@@ -38,6 +41,7 @@ class Agent(osquery_tables.Runtime):
         self.reload = threading.Event()
         self.server = None
         self.next_refresh = None
+        self.started = int(time.time())
         osquery_tables.install(self)
 
     # the osquery_* tables
@@ -63,6 +67,22 @@ class Agent(osquery_tables.Runtime):
 
     def table_names(self):
         return sorted(self.engine.tables)
+
+    def watchdog_rows(self):
+        """osquery_watchdog: what the watcher passed at spawn, this worker, and the limits in force."""
+        state = watchdog_worker.state()
+        watched = watchdog_worker.is_worker()
+        limits = watchdog_limits.for_values(self.values)
+        cpus = os.cpu_count() or 1
+        return [{"watcher_pid": self.watcher, "worker_pid": os.getpid(), "worker_start_time": self.started,
+                 "worker_restarts": state.get("worker_restarts", 0), "quick_restarts": state.get("quick_restarts", 0),
+                 "last_stop_reason": state.get("last_stop_reason", ""),
+                 "last_stop_time": state.get("last_stop_time", 0), "last_exit": state.get("last_exit", ""),
+                 "last_denylisted_query": self.store.get(LAST_DENYLISTED, ""),
+                 "cpu_limit_ms": watchdog_limits.cpu_limit_ms(limits, cpus) if watched else 0,
+                 "memory_limit_mb": limits.memory_mb if watched else 0,
+                 "latency_limit_s": limits.latency_s if watched else 0,
+                 "delay_s": self.values.watchdog_delay if watched else 0}]
 
     # config
 
@@ -123,9 +143,16 @@ class Agent(osquery_tables.Runtime):
     def _options(self):
         return {row["name"]: (row["value"], row["default_value"], row["type"]) for row in flags.table_rows(self.values)}
 
+    def check_marker(self):
+        """Denylist the query a stopped worker left running, and remember its name for osquery_watchdog."""
+        left = self.store.get(MARKER, "")
+        self.scheduler.check_marker()
+        if left and not self.values.disable_watchdog:
+            self.store.put(LAST_DENYLISTED, left)
+
     def run(self):
         """Run until stopped; returns the process exit code."""
-        self.scheduler.check_marker()
+        self.check_marker()
         self.load_config()
         if self.values.config_refresh:
             self.next_refresh = time.time() + self.values.config_refresh

@@ -1,4 +1,9 @@
-"""`pyosqueryd`: the daemon. osquery's flags and flagfile; --config_check and --config_dump."""
+"""`pyosqueryd`: the daemon. osquery's flags and flagfile; --config_check and --config_dump.
+
+One program, three roles, decided here: the watcher (the default: holds the pidfile, runs the
+worker and polices it), the worker (the same program started by the watcher with PYOSQUERY_WORKER
+set: runs the schedule and the socket), or both in one process with --disable_watchdog.
+"""
 
 import logging
 import os
@@ -7,6 +12,7 @@ import sys
 from pyosquery import __version__, flags
 from pyosquery.daemon.pidfile import Pidfile, PidfileBusy
 from pyosquery.logger import status
+from pyosquery.watchdog import worker
 
 PROGRAM = "pyosqueryd"
 LOG = logging.getLogger("pyosquery.daemon")
@@ -47,6 +53,47 @@ def checks(values):
     return None
 
 
+def worker_command(argv):
+    """The worker is this same program: the console script when we run as one, else the module."""
+    program = os.path.abspath(sys.argv[0]) if sys.argv and sys.argv[0] else ""
+    if os.path.basename(program).startswith(PROGRAM) and os.path.isfile(program):
+        return [sys.executable, program] + list(argv)
+    return [sys.executable, "-m", "pyosquery.daemon.main"] + list(argv)
+
+
+def run_agent(values, parent_watch=False):
+    """Run the schedule and the socket in this process until stopped."""
+    from pyosquery.daemon.agent import Agent   # pylint: disable=import-outside-toplevel
+    agent = Agent(values)
+    agent.handle_signals()
+    keeper = None
+    if parent_watch:
+        worker.watch_watcher(agent.stop)
+    else:
+        from pyosquery.watchdog import extensions   # pylint: disable=import-outside-toplevel
+        keeper = extensions.keep_in_thread(values, agent.stop)
+    LOG.info("%s started (pid %d)", PROGRAM, os.getpid())
+    try:
+        return agent.run()
+    finally:
+        agent.stop.set()
+        if keeper is not None:
+            keeper.join(max(values.alarm_timeout, 10))   # autoloaded extensions go with us
+
+
+def run_worker(values):
+    """The worker: no pidfile (the watcher holds it), no daemonizing (the watcher did)."""
+    status.setup(values)
+    LOG.info("osquery worker initialized [watcher=%d]", os.getppid())
+    return run_agent(values, parent_watch=True)
+
+
+def run_watcher(values, command):
+    from pyosquery.watchdog.watcher import Watcher   # pylint: disable=import-outside-toplevel
+    LOG.info("%s watcher started (pid %d)", PROGRAM, os.getpid())
+    return Watcher(values, command).run()
+
+
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else argv
     if "--version" in argv:
@@ -60,6 +107,9 @@ def main(argv=None):
     answered = checks(values)
     if answered is not None:
         return answered
+    if worker.is_worker():
+        return run_worker(values)
+    command = worker_command(argv)     # before daemonize() changes the working directory
     if values.daemonize:
         daemonize()
     status.setup(values)
@@ -71,12 +121,10 @@ def main(argv=None):
         return 1
     try:
         if values.watchdog_level >= 0 and not values.disable_watchdog:
-            lower_priority()
-        from pyosquery.daemon.agent import Agent   # pylint: disable=import-outside-toplevel
-        agent = Agent(values)
-        agent.handle_signals()
-        LOG.info("%s started (pid %d)", PROGRAM, os.getpid())
-        return agent.run()
+            lower_priority()    # the whole process group: the worker and extensions inherit it
+        if values.disable_watchdog:
+            return run_agent(values)
+        return run_watcher(values, command)
     finally:
         pidfile.release()
 

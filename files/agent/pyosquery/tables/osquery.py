@@ -40,6 +40,10 @@ class Runtime:
     def table_names(self):
         return []
 
+    def watchdog_rows(self):
+        """osquery_watchdog: empty where no daemon runs (the shell)."""
+        return []
+
 
 _RUNTIME = [Runtime()]
 
@@ -77,6 +81,10 @@ def gen_osquery_info(_context):
              "extensions": "active" if current.extensions_active else "inactive",
              "build_platform": "linux", "build_distro": "python", "start_time": _STARTED,
              "watcher": current.watcher, "platform_mask": 9}]     # 9 = POSIX | LINUX, as osquery's mask
+
+
+def gen_osquery_watchdog(_context):
+    return runtime().watchdog_rows()
 
 
 def gen_osquery_registry(_context):

@@ -1,0 +1,250 @@
+"""The watchdog with the real daemon and short limits: the watcher stops a worker that overruns CPU
+or memory, the next worker denylists the query, and the status log says so in osquery's words."""
+
+import glob
+import os
+import re
+import signal
+import stat
+import time
+
+import pytest
+
+from daemon_harness import Daemon
+
+INTERVAL = 3        # the watcher's check interval (osquery's, fixed)
+LATENCY = 3         # --watchdog_latency_limit in these tests: one check over the CPU limit stops the worker
+CPUS = os.cpu_count() or 1
+# a CPU limit one busy core always crosses, whatever the number of CPUs: well under half of one core
+UTILIZATION = max(1, 100 // (2 * CPUS))
+CPU_LIMIT_MS = UTILIZATION * INTERVAL * 1000 * CPUS // 100
+# the talk's query; heavy only once the trigger file exists (a constant WHERE term is evaluated first)
+CROSS_JOIN = "SELECT 1 FROM users, users, users, users, users, users"
+# a string that grows by ~200 KB at a time for seconds, past any 50 MB limit
+GROWING = ("WITH RECURSIVE r(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM r WHERE i < 60000000) "
+           "SELECT length(group_concat(CASE WHEN i % 60000 = 0 THEN printf('%.*c', 200000, 'x') END)) AS n FROM r")
+LIMIT_FLAGS = ["--watchdog_delay=1", "--watchdog_forced_shutdown_delay=1", "--watchdog_latency_limit=%d" % LATENCY]
+
+
+@pytest.fixture(scope="module")
+def many_users(tmp_path_factory):
+    """/etc/passwd plus 40 users, for the daemon's mount namespace: 46^6 rows take hours to join."""
+    path = tmp_path_factory.mktemp("passwd") / "passwd"
+    with open("/etc/passwd", encoding="utf-8") as handle:
+        text = handle.read()
+    text += "".join("wd%02d:x:%d:%d::/nonexistent:/usr/sbin/nologin\n" % (i, 30000 + i, 30000 + i) for i in range(40))
+    path.write_text(text)
+    return str(path)
+
+
+@pytest.fixture()
+def daemons(tmp_path):
+    started = []
+
+    def make(config, name="d", **kwargs):
+        root = tmp_path / name
+        root.mkdir(exist_ok=True)
+        daemon = Daemon(root, config, **kwargs)
+        started.append(daemon)
+        return daemon
+
+    yield make
+    for daemon in started:
+        daemon.stop()
+
+
+def when_exists(sql, trigger):
+    return "%s WHERE EXISTS (SELECT 1 FROM file WHERE path = '%s')" % (sql, trigger)
+
+
+def alive(pid):
+    """True while `pid` runs (a zombie left for a reaper counts as gone)."""
+    try:
+        with open("/proc/%d/stat" % pid, "rb") as handle:
+            return handle.read().rsplit(b")", 1)[1].split()[0] not in (b"Z", b"X")
+    except OSError:
+        return False
+
+
+def worker(daemon, previous=None):
+    """osquery_info of the worker answering on the socket, waiting for one other than `previous`."""
+    found = []
+
+    def answered():
+        try:
+            info = daemon.query("SELECT pid, watcher FROM osquery_info")[0]
+        except Exception:   # pylint: disable=broad-except  # no worker on the socket yet
+            return False
+        found[:] = [info]
+        return int(info["pid"]) != previous
+
+    daemon.wait_for(answered, "a worker other than %s" % previous, timeout=30)
+    return int(found[0]["pid"]), int(found[0]["watcher"])
+
+
+def status_log(daemon):
+    """Every status line of the watcher and its workers (glog: one file per process)."""
+    text = ""
+    for path in sorted(glob.glob(os.path.join(daemon.paths["logger_path"], "pyosqueryd.INFO.*"))):
+        with open(path, encoding="utf-8") as handle:
+            text += handle.read()
+    return text
+
+
+def schedule(daemon):
+    return {row["name"]: row for row in daemon.query("SELECT name, denylisted, executions FROM osquery_schedule")}
+
+
+def stop_after_trigger(daemon, trigger, pid):
+    """Create the trigger; seconds until the stop line appears, and until the worker is gone."""
+    trigger.write_text("")
+    began = time.monotonic()
+    daemon.wait_for(lambda: "osqueryd worker (%d) stopping: " % pid in status_log(daemon), "the stop line", 30)
+    logged = time.monotonic() - began
+    daemon.wait_for(lambda: not alive(pid), "the worker to go", 30)
+    return logged, time.monotonic() - began
+
+
+def test_cross_join_is_stopped_denylisted_and_logged(daemons, tmp_path, many_users):
+    trigger = tmp_path / "go"
+    config = {"schedule": {"cross_join": {"query": when_exists(CROSS_JOIN, trigger), "interval": 1},
+                           "tick": {"query": "SELECT 1 AS one", "interval": 1}}}
+    flags = LIMIT_FLAGS + ["--watchdog_utilization_limit=%d" % UTILIZATION]
+    daemon = daemons(config, extra_flags=flags, passwd=many_users).start()
+    first, watcher = worker(daemon)
+    assert watcher == daemon.proc.pid
+    daemon.wait_for(lambda: int(schedule(daemon)["cross_join"]["executions"]) >= 1, "a cheap run")
+    logged, gone = stop_after_trigger(daemon, trigger, first)
+    # the query starts within a second; a full interval over the limit then fills the latency limit
+    assert logged <= LATENCY + 2 * INTERVAL
+    assert gone <= logged + 1 + 2.5      # forced shutdown delay, then SIGKILL
+    second, _ = worker(daemon, previous=first)
+    rows = schedule(daemon)
+    assert rows["cross_join"]["denylisted"] == "1" and rows["tick"]["denylisted"] == "0"
+    log = status_log(daemon)
+    assert ("osqueryd worker (%d) stopping: Maximum sustainable CPU utilization limit %dms exceeded for %d seconds"
+            % (first, CPU_LIMIT_MS, LATENCY)) in log
+    assert "osqueryd watcher (%d) executing worker (%d)" % (watcher, second) in log
+    assert "Scheduled query may have failed: cross_join" in log
+    state = daemon.query("SELECT * FROM osquery_watchdog")[0]
+    assert state["watcher_pid"] == str(watcher) and state["worker_pid"] == str(second)
+    assert state["worker_restarts"] == "1" and state["last_denylisted_query"] == "cross_join"
+    assert state["last_stop_reason"].startswith("Maximum sustainable CPU utilization limit")
+    assert state["cpu_limit_ms"] == str(CPU_LIMIT_MS) and state["latency_limit_s"] == str(LATENCY)
+    # denylisted, it does not run: the worker stays up and the other query keeps running
+    ran, ticks = int(rows["cross_join"]["executions"]), int(rows["tick"]["executions"])
+    time.sleep(INTERVAL)
+    rows = schedule(daemon)
+    assert int(rows["cross_join"]["executions"]) == ran and int(rows["tick"]["executions"]) > ticks
+    assert alive(second)
+
+
+def test_memory_hog_is_stopped_and_denylisted(daemons, tmp_path):
+    trigger = tmp_path / "go"
+    config = {"schedule": {"grow": {"query": when_exists(GROWING, trigger), "interval": 1}}}
+    flags = LIMIT_FLAGS + ["--watchdog_memory_limit=50", "--watchdog_utilization_limit=100"]
+    daemon = daemons(config, extra_flags=flags).start()
+    first, _ = worker(daemon)
+    daemon.wait_for(lambda: int(schedule(daemon)["grow"]["executions"]) >= 1, "a cheap run")
+    logged, _ = stop_after_trigger(daemon, trigger, first)
+    assert logged <= LATENCY + 2 * INTERVAL
+    worker(daemon, previous=first)
+    assert schedule(daemon)["grow"]["denylisted"] == "1"
+    log = status_log(daemon)
+    found = re.search(r"osqueryd worker \(%d\) stopping: Memory limits exceeded: (\d+) bytes \(limit is 50MB\)"
+                      % first, log)
+    assert found and int(found.group(1)) > 50 * 1024 * 1024
+    assert "Scheduled query may have failed: grow" in log
+
+
+def test_denylist_false_keeps_the_query_scheduled(daemons, tmp_path, many_users):
+    trigger = tmp_path / "go"
+    config = {"schedule": {"cross_join": {"query": when_exists(CROSS_JOIN, trigger), "interval": 1,
+                                          "denylist": False}}}
+    flags = LIMIT_FLAGS + ["--watchdog_utilization_limit=%d" % UTILIZATION]
+    daemon = daemons(config, extra_flags=flags, passwd=many_users).start()
+    first, _ = worker(daemon)
+    daemon.wait_for(lambda: int(schedule(daemon)["cross_join"]["executions"]) >= 1, "a cheap run")
+    stop_after_trigger(daemon, trigger, first)
+    trigger.unlink()        # cheap again: the next worker can answer while it runs the query
+    worker(daemon, previous=first)
+    assert "Scheduled query may have failed: cross_join" in status_log(daemon)
+    ran = int(schedule(daemon)["cross_join"]["executions"])
+    assert schedule(daemon)["cross_join"]["denylisted"] == "0"
+    daemon.wait_for(lambda: int(schedule(daemon)["cross_join"]["executions"]) > ran, "the query to run again")
+
+
+def test_a_killed_worker_is_replaced_by_a_lower_priority_one(daemons):
+    daemon = daemons({"schedule": {"tick": {"query": "SELECT 1 AS one", "interval": 1}}}).start()
+    first, watcher = worker(daemon)
+    # the watcher stays small: no SQL engine in its memory
+    with open("/proc/%d/maps" % watcher, encoding="utf-8") as handle:
+        assert "apsw" not in handle.read()
+    with open("/proc/%d/maps" % first, encoding="utf-8") as handle:
+        assert "apsw" in handle.read()
+    assert os.getpriority(os.PRIO_PROCESS, first) == 10
+    assert os.getpriority(os.PRIO_PROCESS, watcher) == 10
+    time.sleep(4)           # a worker that dies younger than 4 s is restarted only after a back-off
+    os.kill(first, signal.SIGKILL)
+    second, same_watcher = worker(daemon, previous=first)
+    assert same_watcher == watcher and alive(watcher)
+    state = daemon.query("SELECT * FROM osquery_watchdog")[0]
+    assert state["worker_restarts"] == "1" and state["quick_restarts"] == "0"
+    assert state["last_exit"] == "killed by signal 9" and state["last_stop_reason"] == ""
+    assert "osqueryd watcher (%d) executing worker (%d)" % (watcher, second) in status_log(daemon)
+
+
+def test_a_killed_watcher_takes_its_worker_along(daemons):
+    daemon = daemons({"schedule": {}}).start()
+    pid, watcher = worker(daemon)
+    os.kill(watcher, signal.SIGKILL)
+    daemon.proc.wait()
+    began = time.monotonic()
+    while alive(pid) and time.monotonic() - began < 15:
+        time.sleep(0.1)
+    assert time.monotonic() - began <= 10
+    assert "osqueryd worker (%d) detected killed watcher (%d)" % (pid, watcher) in status_log(daemon)
+
+
+@pytest.mark.parametrize("number", [signal.SIGTERM, signal.SIGINT])
+def test_sigterm_or_sigint_stops_both_and_removes_the_pidfile(daemons, number):
+    daemon = daemons({"schedule": {}}).start()
+    pid, _ = worker(daemon)
+    daemon.signal(number)
+    assert daemon.proc.wait(20) == 0
+    assert not os.path.exists(daemon.paths["pidfile"])
+    assert not alive(pid)
+
+
+def test_a_worker_that_keeps_dying_makes_the_watcher_give_up(daemons, tmp_path):
+    (tmp_path / "file").write_text("")
+    daemon = daemons({"schedule": {}}, extra_flags=[
+        "--watchdog_max_delay=1", "--database_path=%s" % (tmp_path / "file" / "db")])
+    daemon.start(wait_socket=False)
+    assert daemon.proc.wait(60) == 1
+    log = status_log(daemon)
+    assert "osqueryd worker respawning too quickly: 4 times" in log
+    assert "Too many worker restarts" in log
+
+
+def test_autoloaded_extensions_are_restarted_and_limited(daemons, tmp_path):
+    seen = tmp_path / "seen"
+    sleeper, burner = tmp_path / "sleeper.ext", tmp_path / "burner.ext"
+    sleeper.write_text('#!/bin/sh\necho "$$ $*" >> %s\nexec sleep 600\n' % seen)
+    burner.write_text("#!/bin/sh\nwhile :; do :; done\n")
+    for path in (sleeper, burner):
+        path.chmod(stat.S_IRWXU)
+    (tmp_path / "extensions.load").write_text("# managed\n%s\n\n%s\n" % (sleeper, burner))
+    flags = LIMIT_FLAGS + ["--watchdog_utilization_limit=%d" % UTILIZATION, "--enable_extensions_watchdog",
+                           "--extensions_autoload=%s" % (tmp_path / "extensions.load")]
+    daemon = daemons({"schedule": {}}, extra_flags=flags).start()
+    daemon.wait_for(lambda: seen.exists() and seen.read_text(), "the sleeper")
+    first_pid, args = seen.read_text().split(" ", 1)
+    assert args.split() == ["--socket", daemon.paths["extensions_socket"], "--timeout", "3", "--interval", "3"]
+    os.kill(int(first_pid), signal.SIGKILL)
+    daemon.wait_for(lambda: len(seen.read_text().splitlines()) == 2, "the sleeper to restart", timeout=10)
+    daemon.wait_for(lambda: re.search(r"osquery extension %s \(\d+\) stopping: Maximum sustainable CPU" % burner,
+                                      status_log(daemon)), "the burner to be stopped", timeout=15)
+    second_pid = int(seen.read_text().splitlines()[1].split()[0])
+    assert daemon.stop() == 0
+    assert not alive(second_pid)
