@@ -48,7 +48,7 @@ endif
 .PHONY: bench help venv deps test test-agent test-unit sanity sanity-ignores sanity-copy lint test-lab molecule demo lab-up lab-down lab-status clean
 
 help:
-	@sed -n '1,10p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '/^$$/q; s/^# \{0,1\}//p' Makefile
 
 # ---------------------------------------------------------------- set-up
 
