@@ -47,11 +47,17 @@ def start_daemon(root, schedule, extra=()):
     return subprocess.Popen(args)
 
 
-def sample(pid, seconds):
-    """(% of one core, resident MB) over `seconds`."""
-    before = cpu_seconds(pid)
-    time.sleep(seconds)
-    return (cpu_seconds(pid) - before) / seconds * 100.0, rss_mb(pid)
+def worker_of(pid):
+    """The process that runs the queries: the watcher's child when a watcher runs, else the daemon."""
+    for name in os.listdir("/proc"):
+        if name.isdigit():
+            try:
+                with open("/proc/%s/stat" % name, "rb") as handle:
+                    if int(handle.read().rsplit(b")", 1)[1].split()[1]) == pid:
+                        return int(name)
+            except (OSError, IndexError, ValueError):
+                continue
+    return pid
 
 
 def bench_idle(rows, seconds=60):
@@ -62,19 +68,20 @@ def bench_idle(rows, seconds=60):
     peer = subprocess.Popen([sys.executable, "-c", PEER])
     try:
         time.sleep(5)        # start-up, first runs of the schedule
-        start = (cpu_seconds(daemon.pid), cpu_seconds(peer.pid))
+        worker = worker_of(daemon.pid)
+        start = (cpu_seconds(worker), cpu_seconds(peer.pid))
         time.sleep(seconds)
-        ours = (cpu_seconds(daemon.pid) - start[0]) / seconds * 100.0
+        ours = (cpu_seconds(worker) - start[0]) / seconds * 100.0
         theirs = (cpu_seconds(peer.pid) - start[1]) / seconds * 100.0
-        ours_mb, peer_mb = rss_mb(daemon.pid), rss_mb(peer.pid)
+        ours_mb, peer_mb = rss_mb(worker), rss_mb(peer.pid)
     finally:
         for proc in (daemon, peer):
             proc.terminate()
             proc.wait()
         shutil.rmtree(root)
-    rows.append(("idle CPU, 20 queries, %d s (%% of one core)" % seconds, "%.3f" % ours,
+    rows.append(("worker idle CPU, 20 queries, %d s (%% of one core)" % seconds, "%.3f" % ours,
                  "python 1 Hz sleep loop", "%.3f" % theirs, "< 0.2"))
-    rows.append(("idle resident memory (MB)", "%.1f" % ours_mb, "python 1 Hz sleep loop", "%.1f" % peer_mb, "< 40"))
+    rows.append(("worker idle resident memory (MB)", "%.1f" % ours_mb, "python 1 Hz sleep loop", "%.1f" % peer_mb, "< 40"))
 
 
 def bench_lateness(rows, seconds=120):
