@@ -118,7 +118,7 @@ def test_cross_join_is_stopped_denylisted_and_logged(daemons, tmp_path, many_use
     # the query starts within a second; a full interval over the limit then fills the latency limit
     assert logged <= LATENCY + 2 * INTERVAL
     assert gone <= logged + 1 + 2.5      # forced shutdown delay, then SIGKILL
-    second, _ = worker(daemon, previous=first)
+    second = worker(daemon, previous=first)[0]
     rows = schedule(daemon)
     assert rows["cross_join"]["denylisted"] == "1" and rows["tick"]["denylisted"] == "0"
     log = status_log(daemon)
@@ -144,9 +144,9 @@ def test_memory_hog_is_stopped_and_denylisted(daemons, tmp_path):
     config = {"schedule": {"grow": {"query": when_exists(GROWING, trigger), "interval": 1}}}
     flags = LIMIT_FLAGS + ["--watchdog_memory_limit=50", "--watchdog_utilization_limit=100"]
     daemon = daemons(config, extra_flags=flags).start()
-    first, _ = worker(daemon)
+    first = worker(daemon)[0]
     daemon.wait_for(lambda: int(schedule(daemon)["grow"]["executions"]) >= 1, "a cheap run")
-    logged, _ = stop_after_trigger(daemon, trigger, first)
+    logged = stop_after_trigger(daemon, trigger, first)[0]
     assert logged <= LATENCY + 2 * INTERVAL
     worker(daemon, previous=first)
     assert schedule(daemon)["grow"]["denylisted"] == "1"
@@ -163,7 +163,7 @@ def test_denylist_false_keeps_the_query_scheduled(daemons, tmp_path, many_users)
                                           "denylist": False}}}
     flags = LIMIT_FLAGS + ["--watchdog_utilization_limit=%d" % UTILIZATION]
     daemon = daemons(config, extra_flags=flags, passwd=many_users).start()
-    first, _ = worker(daemon)
+    first = worker(daemon)[0]
     daemon.wait_for(lambda: int(schedule(daemon)["cross_join"]["executions"]) >= 1, "a cheap run")
     stop_after_trigger(daemon, trigger, first)
     trigger.unlink()        # cheap again: the next worker can answer while it runs the query
@@ -209,7 +209,7 @@ def test_a_killed_watcher_takes_its_worker_along(daemons):
 @pytest.mark.parametrize("number", [signal.SIGTERM, signal.SIGINT])
 def test_sigterm_or_sigint_stops_both_and_removes_the_pidfile(daemons, number):
     daemon = daemons({"schedule": {}}).start()
-    pid, _ = worker(daemon)
+    pid = worker(daemon)[0]
     daemon.signal(number)
     assert daemon.proc.wait(20) == 0
     assert not os.path.exists(daemon.paths["pidfile"])

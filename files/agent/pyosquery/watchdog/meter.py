@@ -46,7 +46,7 @@ class Meter:
         usage = read_usage(pid)
         if usage is None or usage[0] != self.parent:
             return None             # gone, or the pid now belongs to someone else: nothing to judge
-        _, cpu_ms, resident = usage
+        cpu_ms, resident = usage[1], usage[2]
         delta = cpu_ms - self.last_cpu_ms
         self.last_cpu_ms = cpu_ms
         self.sustained = self.sustained + 1 if delta > self.cpu_limit else 0

@@ -54,19 +54,23 @@ class Watcher:
         self.signals = Signals()
         self.extensions.start()
         code = None
+        next_check = time.monotonic()
         while code is None and not self.stopping:
-            code = self.tick()
+            if self.worker is None or self.worker.poll() is not None:
+                code = self.replace_worker()        # at once: SIGCHLD wakes us when the worker dies
+                next_check = time.monotonic() + self.limits.interval_s
+            elif time.monotonic() >= next_check:
+                code = self.check()
+                # keep the 3 s rhythm; after a long stall restart it rather than check in a burst
+                next_check = max(next_check + self.limits.interval_s, time.monotonic() + 1)
             if code is None:
-                self.pause(self.limits.interval_s, wake_on_child=True)
+                self.pause(next_check - time.monotonic(), wake_on_child=True)
         self.shutdown()
         return 0 if code is None else code
 
-    def tick(self):
-        """One check: a dead worker is replaced, a live one measured. An exit code ends the loop."""
-        if self.worker is None or self.worker.poll() is not None:
-            code = self.replace_worker()
-        else:
-            code = self.check_worker()
+    def check(self):
+        """The 3 s check: the worker, the extensions and the watcher itself; an exit code ends the loop."""
+        code = self.check_worker()
         self.extensions.check(self.values.enable_extensions_watchdog)
         return code if code is not None else self.check_self()
 
