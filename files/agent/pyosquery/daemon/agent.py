@@ -118,14 +118,19 @@ class Agent(osquery_tables.Runtime):
 
     def handle_signals(self):
         signal.signal(signal.SIGHUP, lambda *_: self.reload.set())
-        signal.signal(signal.SIGTERM, lambda *_: self.stop.set())
-        signal.signal(signal.SIGINT, lambda *_: self.stop.set())
+        signal.signal(signal.SIGTERM, self._shutdown)
+        signal.signal(signal.SIGINT, self._shutdown)
         signal.signal(signal.SIGUSR1, self._resource_limit_hit)
+
+    def _shutdown(self, *_):
+        self.stop.set()
+        # a running query would hold up the exit until the watcher's SIGKILL: abort it
+        self.engine.connection.interrupt()
 
     def _resource_limit_hit(self, *_):
         # the watcher stops us for a limit: keep the executing-query marker for the next worker
         self.scheduler.resource_limit_hit = True
-        self.stop.set()
+        self._shutdown()
 
     def start_socket(self):
         if self.values.disable_extensions:

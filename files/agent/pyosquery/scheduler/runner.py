@@ -7,6 +7,7 @@ caught up by sleeping less, until the accumulated drift passes schedule_max_drif
 
 import logging
 import math
+import threading
 import time
 
 from pyosquery.logger import results
@@ -35,6 +36,7 @@ class Scheduler:
         self.resource_limit_hit = False  # set by SIGUSR1: keep the marker so the query is denylisted
         self.decorations = {}
         self.splays = {}                 # (name, interval) -> splayed interval, read once from the store
+        self.stopping = threading.Event()   # the run loop's stop event
 
     # configuration
 
@@ -88,6 +90,7 @@ class Scheduler:
 
     def run(self, stop, between_steps=None):
         """Tick until `stop` (a threading.Event) is set or schedule_timeout passes."""
+        self.stopping = stop
         # start on a whole second, so step i begins at unix time i and lateness is the queries' own
         now = time.time()
         stop.wait(math.ceil(now) - now)
@@ -114,6 +117,8 @@ class Scheduler:
     def step(self, i):
         now = time.time()
         for query in self.packs.active_queries(self.engine, now):
+            if self.stopping.is_set():
+                return      # no new query after a stop request: the marker must name the one that ran
             key = (query.name, query.interval)
             interval = self.splays.get(key)
             if interval is None:
@@ -140,7 +145,8 @@ class Scheduler:
             (names, rows), cost = measured(lambda: self.engine.query(query.sql))
         except Exception as error:   # pylint: disable=broad-except  # one bad query must not stop the rest
             LOG.error("Error executing scheduled query %s: %s", query.name, error)
-            self.store.put(MARKER, "")
+            if not self.resource_limit_hit:     # interrupted for a limit: the marker must stay
+                self.store.put(MARKER, "")
             return
         size = diff.output_size(names, rows)
         records = diff.as_strings(names, rows)
