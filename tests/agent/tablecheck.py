@@ -27,8 +27,9 @@ def assert_contract(name, rows=None):
         assert set(row) <= set(columns), "%s: undeclared %s" % (name, set(row) - set(columns))
         for key, value in row.items():
             if value is not None:
-                assert type(value) is NATIVE[columns[key]], \
-                    "%s.%s = %r is not %s" % (name, key, value, columns[key])   # noqa: E721
+                # exactly the native type: a bool is an int subclass, and is not what the table declares
+                exact = type(value) is NATIVE[columns[key]]   # noqa: E721  pylint: disable=unidiomatic-typecheck
+                assert exact, "%s.%s = %r is not %s" % (name, key, value, columns[key])
     return rows
 
 

@@ -8,7 +8,7 @@ CTL = os.path.join(os.path.dirname(sys.executable), "pyosqueryctl")
 
 
 def ctl(*args):
-    return subprocess.run([CTL] + list(args), capture_output=True, text=True, timeout=60)
+    return subprocess.run([CTL] + list(args), capture_output=True, text=True, timeout=60, check=False)
 
 
 def write_flagfile(root, config_text):

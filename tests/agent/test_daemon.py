@@ -37,7 +37,7 @@ def test_discovery_with_no_rows_keeps_a_pack_off(daemons):
                         "always": {"discovery": ["SELECT 1"],
                                    "queries": {"shown": {"query": "SELECT 2 AS y", "interval": 1}}}}}
     daemon = daemons(config).start()
-    daemon.wait_for(lambda: daemon.results(), "a first result")
+    daemon.wait_for(daemon.results, "a first result")
     time.sleep(2)
     assert names(daemon.query("SELECT name FROM osquery_schedule")) == ["pack_always_shown", "ticks"]
     packs = {row["name"]: row for row in daemon.query("SELECT * FROM osquery_packs")}
@@ -76,7 +76,7 @@ def test_differential_logs_added_then_removed(daemons, tmp_path):
     config = {"schedule": {"files": {"query": "SELECT filename FROM file WHERE directory = '%s'" % watched,
                                      "interval": 1}}}
     daemon = daemons(config).start()
-    daemon.wait_for(lambda: daemon.results(), "the initial results")
+    daemon.wait_for(daemon.results, "the initial results")
     (watched / "second").write_text("2")
     daemon.wait_for(lambda: len(daemon.results()) >= 2, "the added row")
     (watched / "first").unlink()
@@ -131,7 +131,7 @@ def test_changed_sql_resets_the_stats(daemons):
 
 def test_sighup_with_a_broken_config_keeps_the_old_schedule(daemons):
     daemon = daemons({"schedule": {"keep": {"query": "SELECT 1 AS a", "interval": 1}}}).start()
-    daemon.wait_for(lambda: daemon.results(), "a first result")
+    daemon.wait_for(daemon.results, "a first result")
     daemon.write_config('{"schedule": {"keep": ')
     daemon.signal(signal.SIGHUP)
     daemon.wait_for(lambda: "Error reading config" in daemon.log("pyosqueryd.ERROR"), "the error in the log")

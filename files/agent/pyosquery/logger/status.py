@@ -24,8 +24,9 @@ class GlogFormatter(logging.Formatter):
         stamp = time.strftime("%m%d %H:%M:%S", time.localtime(seconds))
         usec = int((record.created - seconds) * 1e6)
         letter = "F" if record.levelno >= logging.CRITICAL else record.levelname[0]
-        return "%s%s.%06d %d %s:%d] %s" % (letter, stamp, usec, getattr(record, "native_thread", 0),
-                                          record.filename, record.lineno, record.getMessage())
+        thread = getattr(record, "native_thread", 0)
+        return "%s%s.%06d %d %s:%d] %s" % (letter, stamp, usec, thread, record.filename, record.lineno,
+                                           record.getMessage())
 
 
 class _ThreadId(logging.Filter):

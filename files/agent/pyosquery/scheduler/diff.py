@@ -57,4 +57,3 @@ def differential(previous, current):
             stored[key] -= 1
             removed.append(row)
     return added, removed
-

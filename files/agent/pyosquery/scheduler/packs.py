@@ -42,8 +42,7 @@ class PackSet:
 
     def all_queries(self):
         for pack in self.packs:
-            for query in pack.queries:
-                yield query
+            yield from pack.queries
 
     def _discovered(self, pack, engine, now, count):
         state = self.discovery[pack.name]
@@ -73,8 +72,7 @@ class PackSet:
                 continue
             queries = [q for q in pack.queries if self._applies(q)]
             queries.sort(key=lambda q: (q.startup_priority is None, q.startup_priority or 0, q.name))
-            for query in queries:
-                yield query
+            yield from queries
 
     def rows(self):
         """osquery_packs: every pack, active or not."""

@@ -68,8 +68,7 @@ def expand(pattern):
             yield top, parent(top)
     for top in tops:
         if os.path.isdir(top) and not os.path.islink(top):
-            for item in walk(top):
-                yield item
+            yield from walk(top)
 
 
 def listing(directory):
