@@ -117,20 +117,32 @@ class Agent(osquery_tables.Runtime):
     # life cycle
 
     def handle_signals(self):
+        """Signals take effect between steps, but the stop signals must also abort a running query.
+
+        Python runs a signal handler only when the main thread gets back to bytecode, which a
+        query busy inside SQLite does not do. So the stop signals are also delivered through a
+        wakeup pipe to a small thread that interrupts SQLite (sqlite3_interrupt is thread-safe).
+        """
         signal.signal(signal.SIGHUP, lambda *_: self.reload.set())
-        signal.signal(signal.SIGTERM, self._shutdown)
-        signal.signal(signal.SIGINT, self._shutdown)
-        signal.signal(signal.SIGUSR1, self._resource_limit_hit)
+        signal.signal(signal.SIGTERM, lambda *_: self.stop.set())
+        signal.signal(signal.SIGINT, lambda *_: self.stop.set())
+        signal.signal(signal.SIGUSR1, lambda *_: self.stop.set())
+        read_fd, write_fd = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
+        os.set_blocking(read_fd, True)
+        signal.set_wakeup_fd(write_fd, warn_on_full_buffer=False)
+        threading.Thread(target=self._interrupter, args=(read_fd,), name="interrupter", daemon=True).start()
 
-    def _shutdown(self, *_):
-        self.stop.set()
-        # a running query would hold up the exit until the watcher's SIGKILL: abort it
-        self.engine.connection.interrupt()
-
-    def _resource_limit_hit(self, *_):
-        # the watcher stops us for a limit: keep the executing-query marker for the next worker
-        self.scheduler.resource_limit_hit = True
-        self._shutdown()
+    def _interrupter(self, read_fd):
+        stops = {signal.SIGTERM, signal.SIGINT, signal.SIGUSR1}
+        while True:
+            for number in os.read(read_fd, 64):
+                if number not in stops:
+                    continue
+                if number == signal.SIGUSR1:
+                    # the watcher stops us for a limit: keep the executing-query marker for the next worker
+                    self.scheduler.resource_limit_hit = True
+                self.stop.set()
+                self.engine.connection.interrupt()
 
     def start_socket(self):
         if self.values.disable_extensions:
