@@ -15,49 +15,18 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from report import write_section  # noqa: E402  pylint: disable=wrong-import-position
+from procs import BIN, children, cpu_seconds, rss_bytes, start_daemon  # noqa: E402  pylint: disable=wrong-import-position
+from report import publish  # noqa: E402  pylint: disable=wrong-import-position
 
-BIN = os.path.dirname(sys.executable)
-TICKS = os.sysconf("SC_CLK_TCK")
 PEER = "import time\nwhile True:\n    time.sleep(1)\n"
 
 
-def cpu_seconds(pid):
-    with open("/proc/%d/stat" % pid, "rb") as handle:
-        fields = handle.read().rsplit(b")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / TICKS
 
 
-def rss_mb(pid):
-    with open("/proc/%d/status" % pid, encoding="ascii") as handle:
-        for line in handle:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024.0
-    return 0.0
 
 
-def start_daemon(root, schedule, extra=()):
-    config = os.path.join(root, "pyosquery.conf")
-    with open(config, "w", encoding="utf-8") as handle:
-        json.dump({"schedule": schedule}, handle)
-    args = [os.path.join(BIN, "pyosqueryd"), "--flagfile=/dev/null", "--config_path=" + config,
-            "--database_path=" + os.path.join(root, "db"), "--logger_path=" + os.path.join(root, "log"),
-            "--pidfile=" + os.path.join(root, "pid"), "--extensions_socket=" + os.path.join(root, "em"),
-            "--logger_stderr=false"] + list(extra)
-    return subprocess.Popen(args)
 
 
-def worker_of(pid):
-    """The process that runs the queries: the watcher's child when a watcher runs, else the daemon."""
-    for name in os.listdir("/proc"):
-        if name.isdigit():
-            try:
-                with open("/proc/%s/stat" % name, "rb") as handle:
-                    if int(handle.read().rsplit(b")", 1)[1].split()[1]) == pid:
-                        return int(name)
-            except (OSError, IndexError, ValueError):
-                continue
-    return pid
 
 
 def bench_idle(rows, seconds=60):
@@ -68,12 +37,12 @@ def bench_idle(rows, seconds=60):
     peer = subprocess.Popen([sys.executable, "-c", PEER])
     try:
         time.sleep(5)        # start-up, first runs of the schedule
-        worker = worker_of(daemon.pid)
+        worker = (children(daemon.pid) or [daemon.pid])[0]    # the watcher's worker runs the queries
         start = (cpu_seconds(worker), cpu_seconds(peer.pid))
         time.sleep(seconds)
         ours = (cpu_seconds(worker) - start[0]) / seconds * 100.0
         theirs = (cpu_seconds(peer.pid) - start[1]) / seconds * 100.0
-        ours_mb, peer_mb = rss_mb(worker), rss_mb(peer.pid)
+        ours_mb, peer_mb = rss_bytes(worker) / 2 ** 20, rss_bytes(peer.pid) / 2 ** 20
     finally:
         for proc in (daemon, peer):
             proc.terminate()
@@ -109,11 +78,7 @@ def main():
     rows = []
     bench_idle(rows)
     bench_lateness(rows)
-    lines = ["| measurement | ours | peer | peer | target |", "| --- | --- | --- | --- | --- |"]
-    lines += ["| %s |" % " | ".join(row) for row in rows]
-    table = "\n".join(lines)
-    print(table)
-    write_section("daemon", table)
+    publish("daemon", ("measurement", "ours", "peer", "peer", "target"), rows)
 
 
 if __name__ == "__main__":

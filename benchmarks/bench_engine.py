@@ -13,7 +13,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from report import write_section  # noqa: E402  pylint: disable=wrong-import-position
+from report import publish  # noqa: E402  pylint: disable=wrong-import-position
 
 from pyosquery.sql.engine import Engine  # noqa: E402  pylint: disable=wrong-import-position
 
@@ -102,12 +102,9 @@ def main():
     bench_hash(engine, rows)
     bench_file(engine, rows)
     bench_shell_start(rows)
-    lines = ["| measurement | ours (ms) | peer | peer (ms) | ratio | target |", "| --- | --- | --- | --- | --- | --- |"]
-    for name, ours, peer_name, peer, ratio, target in rows:
-        lines.append("| %s | %.1f | %s | %.1f | %.3f | %s |" % (name, ours, peer_name, peer, ratio, target))
-    table = "\n".join(lines)
-    print(table)
-    write_section("engine", table)
+    cells = [(name, "%.2f" % ours, peer_name, "%.2f" % peer, "%.3f" % ratio, target)
+             for name, ours, peer_name, peer, ratio, target in rows]
+    publish("engine", ("measurement", "ours (ms)", "peer", "peer (ms)", "ratio", "target"), cells)
 
 
 if __name__ == "__main__":

@@ -8,7 +8,6 @@ run (each run's query is denylisted by the next worker). Results go into benchma
 between the `watchdog` markers.
 """
 
-import json
 import os
 import shutil
 import statistics
@@ -18,10 +17,9 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from report import write_section  # noqa: E402  pylint: disable=wrong-import-position
+from procs import children, cpu_seconds, rss_bytes, start_daemon  # noqa: E402  pylint: disable=wrong-import-position
+from report import publish  # noqa: E402  pylint: disable=wrong-import-position
 
-BIN = os.path.dirname(sys.executable)
-PAGE = os.sysconf("SC_PAGE_SIZE")
 PEER = ("import sys, time\npid = int(sys.argv[1])\nwhile True:\n"
         "    open('/proc/%d/stat' % pid).read(); open('/proc/%d/statm' % pid).read(); time.sleep(3)\n")
 LIMIT_MB = 50
@@ -32,38 +30,12 @@ GROWING = ("WITH RECURSIVE r(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM r WHERE
            "WHERE EXISTS (SELECT 1 FROM file WHERE path = '{trigger}')")
 
 
-def cpu_seconds(pid):
-    """CPU time in ns precision from schedstat: the watcher uses less than one 10 ms clock tick a minute."""
-    with open("/proc/%d/schedstat" % pid, encoding="ascii") as handle:
-        return int(handle.read().split()[0]) / 1e9
 
 
-def rss_bytes(pid):
-    """Resident bytes, or None once the process is gone (a zombie counts as gone)."""
-    try:
-        with open("/proc/%d/stat" % pid, "rb") as handle:
-            if handle.read().rsplit(b")", 1)[1].split()[0] in (b"Z", b"X"):
-                return None
-        with open("/proc/%d/statm" % pid, "rb") as handle:
-            return int(handle.read().split()[1]) * PAGE
-    except OSError:
-        return None
 
 
-def children(pid):
-    with open("/proc/%d/task/%d/children" % (pid, pid), encoding="ascii") as handle:
-        return [int(p) for p in handle.read().split()]
 
 
-def start_daemon(root, schedule, extra=()):
-    config = os.path.join(root, "pyosquery.conf")
-    with open(config, "w", encoding="utf-8") as handle:
-        json.dump({"schedule": schedule}, handle)
-    args = [os.path.join(BIN, "pyosqueryd"), "--flagfile=/dev/null", "--config_path=" + config,
-            "--database_path=" + os.path.join(root, "db"), "--logger_path=" + os.path.join(root, "log"),
-            "--pidfile=" + os.path.join(root, "pid"), "--extensions_socket=" + os.path.join(root, "em"),
-            "--logger_stderr=false"] + list(extra)
-    return subprocess.Popen(args)
 
 
 def wait_worker(watcher, previous=None, timeout=60):
@@ -150,11 +122,7 @@ def main():
     rows = []
     bench_idle(rows)
     bench_stop(rows)
-    lines = ["| measurement | ours | peer | peer | ratio | target |", "| --- | --- | --- | --- | --- | --- |"]
-    lines += ["| %s |" % " | ".join(row) for row in rows]
-    table = "\n".join(lines)
-    print(table)
-    write_section("watchdog", table)
+    publish("watchdog", ("measurement", "ours", "peer", "peer", "ratio", "target"), rows)
 
 
 if __name__ == "__main__":

@@ -21,3 +21,12 @@ def write_section(name, table):
         text = text.rstrip("\n") + "\n\n" + block + "\n"
     with open(README, "w", encoding="utf-8") as handle:
         handle.write(text)
+
+
+def publish(name, header, rows):
+    """Print a markdown table of `rows` under `header` and write it into the README section `name`."""
+    lines = ["| %s |" % " | ".join(header), "|" + " --- |" * len(header)]
+    lines += ["| %s |" % " | ".join(row) for row in rows]
+    table = "\n".join(lines)
+    print(table)
+    write_section(name, table)

@@ -2,6 +2,7 @@
 
 import pytest
 
+from daemon_harness import Daemon
 from pyosquery.sql.engine import Engine
 
 
@@ -14,3 +15,20 @@ def engine():
 def query(engine):
     """Run SQL, return rows as dicts."""
     return engine.query_dicts
+
+
+@pytest.fixture()
+def daemons(tmp_path):
+    """Make real pyosqueryd processes (daemon_harness.Daemon) under tmp_path; all are stopped after the test."""
+    started = []
+
+    def make(config, name="d", **kwargs):
+        root = tmp_path / name
+        root.mkdir(exist_ok=True)
+        daemon = Daemon(root, config, **kwargs)
+        started.append(daemon)
+        return daemon
+
+    yield make
+    for daemon in started:
+        daemon.stop()

@@ -4,26 +4,8 @@ import os
 import signal
 import time
 
-import pytest
-
 from daemon_harness import Daemon
 from pyosquery.config.shard import machine_shard
-
-
-@pytest.fixture()
-def daemons(tmp_path):
-    started = []
-
-    def make(config, name="d", **kwargs):
-        root = tmp_path / name
-        root.mkdir(exist_ok=True)
-        daemon = Daemon(root, config, **kwargs)
-        started.append(daemon)
-        return daemon
-
-    yield make
-    for daemon in started:
-        daemon.stop()
 
 
 def names(rows):

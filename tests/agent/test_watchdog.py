@@ -10,7 +10,6 @@ import time
 
 import pytest
 
-from daemon_harness import Daemon
 
 INTERVAL = 3        # the watcher's check interval (osquery's, fixed)
 LATENCY = 3         # --watchdog_latency_limit in these tests: one check over the CPU limit stops the worker
@@ -35,22 +34,6 @@ def many_users(tmp_path_factory):
     text += "".join("wd%02d:x:%d:%d::/nonexistent:/usr/sbin/nologin\n" % (i, 30000 + i, 30000 + i) for i in range(40))
     path.write_text(text)
     return str(path)
-
-
-@pytest.fixture()
-def daemons(tmp_path):
-    started = []
-
-    def make(config, name="d", **kwargs):
-        root = tmp_path / name
-        root.mkdir(exist_ok=True)
-        daemon = Daemon(root, config, **kwargs)
-        started.append(daemon)
-        return daemon
-
-    yield make
-    for daemon in started:
-        daemon.stop()
 
 
 def when_exists(sql, trigger):
