@@ -5,7 +5,7 @@
 #   make test               every test suite, cheap to expensive, stopping at the first failure
 #   make venv               .venv: ansible-core, ansible-lint, molecule, pytest + the agent (editable)
 #   make lab-up N=10        a lab fleet of N hosts for your own use (inventory printed); make lab-down
-#   make test-agent | test-unit | lint | sanity | test-lab | molecule    one suite of `make test`
+#   make test-agent | test-agent-oldest | test-unit | lint | sanity | test-lab | molecule    one suite
 #   make bench              side-by-side benchmarks, figures written into benchmarks/README.md
 
 SHELL := /bin/bash
@@ -44,7 +44,7 @@ export ANSIBLE_FORCE_COLOR := 0
 export PY_COLORS := 0
 endif
 
-.PHONY: bench help venv deps test test-agent test-unit sanity sanity-copy lint test-lab molecule demo lab-up lab-down lab-status clean
+.PHONY: bench help venv deps test test-agent test-agent-oldest test-unit sanity sanity-copy lint test-lab molecule demo lab-up lab-down lab-status clean
 
 help:
 	@sed -n '/^$$/q; s/^# \{0,1\}//p' Makefile
@@ -74,7 +74,7 @@ $(COLLECTIONS)/ansible_collections/pyosquery/fleet:
 # ---------------------------------------------------------------- tests
 
 # Suites from cheap to expensive; the first failure stops the run. The closing line counts suites.
-TEST_SUITES := test-agent test-unit lint sanity test-lab molecule
+TEST_SUITES := test-agent test-agent-oldest test-unit lint sanity test-lab molecule
 
 test: venv deps
 	@passed=0; for suite in $(TEST_SUITES); do \
@@ -91,6 +91,18 @@ test: venv deps
 
 test-agent: venv
 	$(BIN)/pytest -q tests/agent
+
+# The agent runs on the hosts' own Python, 3.9 or newer: its tests run again (all but the slow
+# watchdog, crash and profiler files) on the oldest Python found (pyenv's 3.9 here), in a venv of their own.
+OLD_PYTHON ?= $(firstword $(wildcard /root/.pyenv/versions/3.9.*/bin/python3.9) $(shell command -v python3.9))
+OLD_VENV   := .venv-oldest
+test-agent-oldest:
+	@if [ -z "$(OLD_PYTHON)" ]; then echo "test-agent-oldest: no Python 3.9 on this machine"; exit 1; fi
+	@[ -x $(OLD_VENV)/bin/pytest ] || { $(OLD_PYTHON) -m venv $(OLD_VENV) && \
+	  $(OLD_VENV)/bin/python -m pip install -q --progress-bar off -e 'files/agent[extensions]' pytest 2>&1 \
+	  | { grep -v '$(PIP_NOISE)' || true; }; }
+	$(OLD_VENV)/bin/pytest -q -p no:cacheprovider tests/agent --ignore tests/agent/test_daemon_crash.py \
+	  --ignore tests/agent/test_watchdog.py --ignore tests/agent/test_profile.py
 
 # Plugin unit tests (pure Python, no Ansible run). Until a plugin and its tests exist the folder
 # holds no test file, and pytest would exit 5 ("no tests collected"): only then is that fine.
