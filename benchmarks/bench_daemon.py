@@ -21,14 +21,6 @@ from report import publish  # noqa: E402  pylint: disable=wrong-import-position
 PEER = "import time\nwhile True:\n    time.sleep(1)\n"
 
 
-
-
-
-
-
-
-
-
 def bench_idle(rows, seconds=60):
     root = tempfile.mkdtemp(prefix="pyosquery-idle-")
     schedule = {"q%02d" % i: {"query": "SELECT pid, name FROM processes WHERE pid = 1", "interval": 3600}

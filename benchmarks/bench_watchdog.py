@@ -30,14 +30,6 @@ GROWING = ("WITH RECURSIVE r(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM r WHERE
            "WHERE EXISTS (SELECT 1 FROM file WHERE path = '{trigger}')")
 
 
-
-
-
-
-
-
-
-
 def wait_worker(watcher, previous=None, timeout=60):
     """The watcher's worker once it is a new one and has lived past its first check (baseline taken)."""
     deadline = time.time() + timeout
