@@ -31,7 +31,8 @@ class Runtime:
         return []
 
     def flag_rows(self):
-        return []
+        from pyosquery import flags   # pylint: disable=import-outside-toplevel  # only when the table is read
+        return flags.table_rows(flags.Values())
 
     def instance_ids(self):
         """(uuid, instance_id) of this host and process."""
