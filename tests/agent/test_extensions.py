@@ -18,6 +18,8 @@ import osquery
 import pytest
 from osquery.extensions.ttypes import InternalExtensionInfo
 
+from terminal import read_until
+
 from pyosquery.extensions.client import ExtensionCallError, ExtensionClientConnection, RemoteQueryError
 from pyosquery.extensions.server import ExtensionServer, SocketInUse
 
@@ -195,11 +197,11 @@ def test_pyosqueryi_connected_prompt(server):
                           env=dict(os.environ, HOME="/tmp"), start_new_session=True) as shell:
         os.close(child_end)
         try:
-            assert "[*]osquery> " in _read_until(terminal, b"osquery> ")
+            assert "[*]osquery> " in read_until(terminal, b"osquery> ")
             os.write(terminal, b"SELECT 6 * 7\n")
-            assert "[*]    ...> " in _read_until(terminal, b"...> ")
+            assert "[*]    ...> " in read_until(terminal, b"...> ")
             os.write(terminal, b"AS answer;\n")
-            output = _read_until(terminal, b"[*]osquery> ")
+            output = read_until(terminal, b"[*]osquery> ")
             assert "| answer |" in output and "| 42     |" in output
             os.write(terminal, b".exit\n")
             assert shell.wait(timeout=20) == 0
@@ -207,19 +209,6 @@ def test_pyosqueryi_connected_prompt(server):
             os.close(terminal)
             if shell.poll() is None:
                 shell.kill()
-
-
-def _read_until(terminal, marker, timeout=20):
-    import select   # pylint: disable=import-outside-toplevel
-    import time     # pylint: disable=import-outside-toplevel
-    seen, deadline = b"", time.time() + timeout
-    while marker not in seen and time.time() < deadline:
-        if select.select([terminal], [], [], 0.5)[0]:
-            try:
-                seen += os.read(terminal, 4096)
-            except OSError:
-                break
-    return seen.decode()
 
 
 def test_our_client_orders_columns_and_reports_failures(server, socket_dir):

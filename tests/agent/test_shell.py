@@ -3,10 +3,10 @@
 import json
 import os
 import pty
-import select
 import subprocess
 import sys
-import time
+
+from terminal import read_until
 
 SHELL = os.path.join(os.path.dirname(sys.executable), "pyosqueryi")
 
@@ -83,30 +83,17 @@ def test_all_and_features():
     assert run(".all").returncode == 1
 
 
-def _read_until(fd, marker, timeout=20):
-    seen = b""
-    deadline = time.time() + timeout
-    while marker not in seen and time.time() < deadline:
-        ready, _, _ = select.select([fd], [], [], 0.5)
-        if ready:
-            try:
-                seen += os.read(fd, 4096)
-            except OSError:
-                break
-    return seen.decode()
-
-
 def test_interactive_prompts_and_continuation():
     pid, fd = pty.fork()
     if pid == 0:   # the child becomes the shell on a terminal
         os.environ["HOME"] = "/tmp"
         os.execv(SHELL, [SHELL])
     try:
-        assert "osquery> " in _read_until(fd, b"osquery> ")
+        assert "osquery> " in read_until(fd, b"osquery> ")
         os.write(fd, b"SELECT 41 + 1\n")
-        assert "    ...> " in _read_until(fd, b"...> ")
+        assert "    ...> " in read_until(fd, b"...> ")
         os.write(fd, b"AS answer;\n")
-        output = _read_until(fd, b"osquery> ")
+        output = read_until(fd, b"osquery> ")
         assert "| answer |" in output and "| 42     |" in output
         os.write(fd, b".exit 3\n")
         _, status = os.waitpid(pid, 0)

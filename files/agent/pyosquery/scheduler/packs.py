@@ -8,7 +8,6 @@ import logging
 
 from pyosquery import OSQUERY_SDK_VERSION
 from pyosquery.config import shard as shard_lib
-from pyosquery.daemon.identity import hostname
 
 LOG = logging.getLogger("pyosquery.scheduler")
 
@@ -30,7 +29,7 @@ class PackSet:
         self.packs = list(config.packs) if config is not None else []
         self.decorators = list(config.decorators) if config is not None else []
         self.values = values
-        self.machine_shard = shard_lib.machine_shard(hostname())
+        self.machine_shard = shard_lib.machine_shard()
         self.discovery = {pack.name: _Discovery() for pack in self.packs}
 
     @classmethod

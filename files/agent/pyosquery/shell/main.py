@@ -7,9 +7,17 @@ from pyosquery import __version__
 from pyosquery.shell import printer
 from pyosquery.shell.session import Exit, Session
 
-# The shell's fixed feature switches, as osqueryi forces them (see `.features`).
-SHELL_FEATURES = {"disable_database": True, "disable_events": True, "disable_extensions": False,
-                  "disable_logging": True, "disable_watchdog": True}
+# What osqueryi forces for itself, whatever the flags say (see `.features`)
+SHELL_FORCED = {"disable_database": True, "disable_logging": True, "disable_watchdog": True}
+
+
+def shell_features():
+    """`.features`: every disable_*/enable_* flag with the value it has in the shell."""
+    from pyosquery import flags   # pylint: disable=import-outside-toplevel
+    values = flags.Values()
+    for name, value in SHELL_FORCED.items():
+        values.set(name, value)
+    return dict(flags.features(values))
 
 
 def parse_args(argv):
@@ -110,7 +118,7 @@ def main(argv=None):
     args = parse_args(sys.argv[1:] if argv is None else argv)
     if args.profile > 0:
         return profile(args)
-    session = Session(_engine(args), _settings(args), features=SHELL_FEATURES)
+    session = Session(_engine(args), _settings(args), features=shell_features)
     try:
         if not one_shot(session, args):
             if sys.stdin.isatty():

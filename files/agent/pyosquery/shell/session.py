@@ -56,7 +56,7 @@ class Session:
         self.settings = settings or printer.Settings()
         self.out = out or sys.stdout
         self.err = err or sys.stderr
-        self.features = features or {}
+        self.features = features or dict     # called by `.features` only: keeps start-up lean
         self.failed = False
 
     def sql(self, text, where="Error", failure=None):
@@ -106,8 +106,9 @@ class Session:
     cmd_quit = cmd_exit
 
     def cmd_features(self, _args):
-        for name in sorted(self.features):
-            self.out.write("%s: %s\n" % (name, "true" if self.features[name] else "false"))
+        features = self.features()
+        for name in sorted(features):
+            self.out.write("%s: %s\n" % (name, "true" if features[name] else "false"))
 
     def cmd_headers(self, args):
         if len(args) != 1 or args[0].lower() not in ("on", "off", "1", "0", "yes", "no", "true", "false"):

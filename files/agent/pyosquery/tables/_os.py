@@ -104,6 +104,21 @@ def key_values(path, separator=":"):
     return result
 
 
+def key_value_blocks(lines, separator):
+    """Blank-line separated blocks of `key<sep>value` lines (/proc/cpuinfo, `systemctl show`) as dicts."""
+    blocks, current = [], {}
+    for line in list(lines) + [""]:
+        if not line.strip():
+            if current:
+                blocks.append(current)
+            current = {}
+            continue
+        key, sep, value = line.partition(separator)
+        if sep:
+            current[key.strip()] = value.strip()
+    return blocks
+
+
 def config_lines(path, comment="#"):
     """Non-empty lines of a config file with comments stripped."""
     result = []

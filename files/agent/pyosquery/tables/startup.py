@@ -108,17 +108,7 @@ def parse_list(text, columns):
 
 def parse_show(text):
     """Blocks of `systemctl show` (Key=value lines, units separated by blank lines)."""
-    blocks, current = [], {}
-    for line in text.splitlines() + [""]:
-        if not line.strip():
-            if current:
-                blocks.append(current)
-            current = {}
-            continue
-        key, sep, value = line.partition("=")
-        if sep:
-            current[key] = value
-    return blocks
+    return _os.key_value_blocks(text.splitlines(), "=")
 
 
 def unit_rows(listing, shown, jobs):

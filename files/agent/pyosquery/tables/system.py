@@ -21,19 +21,7 @@ DMI_DIR = "/sys/class/dmi/id"
 
 def _cpuinfo_blocks():
     """/proc/cpuinfo as a list of dicts, one per logical processor."""
-    blocks, current = [], {}
-    for line in _os.read_lines("/proc/cpuinfo"):
-        if not line.strip():
-            if current:
-                blocks.append(current)
-            current = {}
-            continue
-        key, sep, value = line.partition(":")
-        if sep:
-            current[key.strip()] = value.strip()
-    if current:
-        blocks.append(current)
-    return blocks
+    return _os.key_value_blocks(_os.read_lines("/proc/cpuinfo"), ":")
 
 
 def _physical_cores(blocks, logical):
