@@ -61,7 +61,7 @@ $(STAMP): requirements-dev.txt files/agent/pyproject.toml tests/tools/pick-pytho
 	  rm -rf $(VENV); "$$py" -m venv $(VENV)
 	$(BIN)/python -m pip install -q --progress-bar off -r requirements-dev.txt -e 'files/agent[extensions]' \
 	  2>&1 | { grep -v '$(PIP_NOISE)' || true; }
-	@$(BIN)/ansible --version | head -1
+	@$(BIN)/ansible --version | sed -n 1p
 	@touch $@
 
 deps:
