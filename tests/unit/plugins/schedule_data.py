@@ -133,17 +133,21 @@ class FakeAgent:
 
 def deltas(before, now):
     """What schedule_info computes from an earlier result `before` and the current one `now`."""
-    restarted = (before["agent"]["start_time"] != now["agent"]["start_time"]
-                 or before["agent"]["instance_id"] != now["agent"]["instance_id"])
-    restarts = now["watchdog"]["worker_restarts"] if restarted else \
-        max(0, now["watchdog"]["worker_restarts"] - before["watchdog"]["worker_restarts"])
+    same_watcher = before["agent"]["watcher"] == now["agent"]["watcher"]
+    restarts = now["watchdog"]["worker_restarts"] - before["watchdog"]["worker_restarts"] if same_watcher else \
+        now["watchdog"]["worker_restarts"]
+    # osquery_info describes the worker: a new worker (pid) is a restart too, explained by the watchdog
+    restarted = any(before["agent"][key] != now["agent"][key] for key in ("start_time", "instance_id", "pid"))
+    reason = None
+    if restarted:
+        reason = "the worker restarted (%s)" % now["watchdog"]["last_exit"] if same_watcher and restarts else \
+            "the agent restarted (start_time %s -> %s)" % (before["agent"]["start_time"], now["agent"]["start_time"])
     queries = {name: _query_delta(before["queries"].get(name), row, before["collected_at"])
                for name, row in now["queries"].items()}
     for name in before["queries"]:
         if name not in now["queries"]:
             queries[name] = _empty("removed", "no longer in the schedule")
-    return {"since": before["collected_at"], "restarted": restarted,
-            "restart_reason": "agent start time changed" if restarted else None,
+    return {"since": before["collected_at"], "restarted": restarted, "restart_reason": reason,
             "worker_restarts": restarts, "queries": queries}
 
 

@@ -1,0 +1,389 @@
+"""The rollout gate: promote, hold or roll back one stage, from what its hosts' agents measured.
+
+judge(currents, baselines, queries, stage, budget, spent) -> decision object (pure: no I/O).
+
+Input, per host of the stage (inventory name -> registered result):
+  baselines  pyosquery.fleet.schedule_info read before the queries were pushed;
+  currents   schedule_info read after the soak with since=<that host's baseline>, so its deltas
+             cover exactly the stage (never lifetime totals). An unreachable host's or a failed
+             task's registered result (ignore_unreachable / ignore_errors), or no entry, is a
+             host without figures.
+  queries    the rolled-out queries' names as in osquery_schedule (pack_<pack>_<query>);
+  stage      {name, shard, hosts}: shard (1..100, none: every host) as pushed with the pack;
+             hosts, the inventory hosts targeted (hosts missing from both result maps count as
+             without figures); other keys are ignored so a role's stage entry can be passed;
+  budget     settings over gate_settings.SETTINGS (each default with its reasoning), plus
+             `queries: {name: {figure budgets}}` per query;
+  spent      host failures already spent by the rollout's earlier stages.
+
+Judgement, per rolled-out query over the stage's hosts:
+  * rollback: a p95 over all the stage's runs above its budget (CPU ms, wall ms, memory growth,
+    output bytes per execution); a host where the agent denylisted a query during the stage;
+    a watchdog stop during the stage; host failures beyond the failure budget counted across
+    the rollout (a host's costliest run over a maximum, its CPU duty cycle over its share of the
+    host's watchdog budget, a worker or agent restart); a collateral slowdown of the agent's
+    other queries (gate_compare) when comparison_action is rollback;
+  * hold: a larger share of the stage's hosts than max_missing_share without usable figures
+    (unreachable, task failed, no baseline, stats reset, query absent, fewer than
+    min_executions runs), or no host of the stage in its shard;
+  * promote: otherwise.
+The CPU duty cycle of a query on a host is its CPU ms per run over its interval in ms; the
+host's watchdog allows the whole worker cpu_limit_ms per 3 s check (osquery_watchdog), so the
+query may use duty_share of cpu_limit_ms / 3000 ms of CPU time per second.
+"""
+
+from operator import itemgetter
+
+from ansible_collections.pyosquery.fleet.plugins.module_utils import gate_text as text
+from ansible_collections.pyosquery.fleet.plugins.module_utils.gate_compare import comparison
+from ansible_collections.pyosquery.fleet.plugins.module_utils.gate_hosts import USABLE, views
+from ansible_collections.pyosquery.fleet.plugins.module_utils.gate_settings import (
+    WATCHDOG_CHECK_MS, GateError, query_budget, settings)
+from ansible_collections.pyosquery.fleet.plugins.module_utils.impact import fleet_indicator, host_averages, label
+from ansible_collections.pyosquery.fleet.plugins.module_utils.schedule_results import (
+    FIGURES, NEW, OK, figure_summaries, number)
+
+PROMOTE, HOLD, ROLLBACK = "promote", "hold", "rollback"
+WORST_HOSTS = 5
+MAX_SENTENCES = 10
+
+
+# inputs
+
+def _stage(stage):
+    stage = {} if stage is None else stage
+    if not isinstance(stage, dict):
+        raise GateError("stage: expected a mapping (name, shard, hosts), got %s" % type(stage).__name__)
+    shard = stage.get("shard")
+    if isinstance(shard, str) and shard.strip().isdigit():
+        shard = int(shard)
+    if shard is not None and (isinstance(shard, bool) or not isinstance(shard, int) or not 0 <= shard <= 100):
+        raise GateError("stage.shard: expected a whole number from 0 to 100 (or none), got %r" % (shard,))
+    hosts = stage.get("hosts") or []
+    if not isinstance(hosts, list) or not all(isinstance(host, str) for host in hosts):
+        raise GateError("stage.hosts: expected the list of inventory hosts targeted (resolve a pattern first, "
+                        "e.g. with ansible_play_hosts), got %r" % (hosts,))
+    return {"name": str(stage.get("name") or "stage"), "shard": shard or None, "hosts": hosts}
+
+
+def _names(queries):
+    if isinstance(queries, str):
+        queries = [queries]
+    if not isinstance(queries, list) or not queries or not all(isinstance(name, str) and name for name in queries):
+        raise GateError("queries: give the rolled-out queries' names as in osquery_schedule "
+                        "(pack_<pack>_<query>), got %r" % (queries,))
+    return queries
+
+
+def _mapping(value, option):
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        raise GateError("%s: expected a mapping of inventory host to schedule_info result, got %s"
+                        % (option, type(value).__name__))
+    return value
+
+
+def _spent(spent):
+    if isinstance(spent, bool) or not isinstance(spent, int) or spent < 0:
+        raise GateError("spent: expected the number of host failures earlier stages spent (0 or more), got %r"
+                        % (spent,))
+    return spent
+
+
+# one query on one host
+
+def _gap(seen, config):
+    """Why a host's window of the query is not evidence, or None."""
+    if seen is None:
+        return "the query is not in its agent's schedule (pack not loaded, or excluded by shard, platform or discovery)"
+    if seen["status"] not in (NEW, OK):
+        return "its stats were %s during the stage (%s)" % (
+            "reset" if seen["status"] == "reset" else "removed", seen["reason"] or "no reason given")
+    if seen["executions"] < config["min_executions"]:
+        return "it ran %s, fewer than the %d needed" % (
+            text.plural(seen["executions"], "time"), config["min_executions"])
+    return None
+
+
+def _duty(seen, watchdog, config, budget):
+    """{duty, duty_limit, watchdog_cpu_limit_ms}: the query's CPU time per second of wall time,
+    what its share of the host's watchdog budget allows, and that budget (per 3 s check)."""
+    cpu_limit = number(watchdog or {}, "cpu_limit_ms", "watchdog", 0) or config["fallback_cpu_limit_ms"]
+    duty = None
+    if seen["executions"] and seen["interval"] and seen["cpu_ms"] is not None:
+        duty = seen["cpu_ms"] / seen["executions"] / (seen["interval"] * 1000.0)
+    return {"duty": duty, "duty_limit": budget["duty_share"] * cpu_limit / WATCHDOG_CHECK_MS,
+            "watchdog_cpu_limit_ms": cpu_limit}
+
+
+def _host_query(found, name, config, budget):
+    """One host's figures for one query, and the sentences of its host failures."""
+    seen = found["windows"].get(name)
+    gap = _gap(seen, config)
+    figures = {"status": "no data" if gap else "ok", "why": gap, "executions": seen["executions"] if seen else 0,
+               "runs": len(seen["runs"]) if seen else 0, "denylisted": bool(seen and seen["denylisted"])}
+    failures = []
+    if seen is None or seen["status"] not in (NEW, OK):
+        return figures, failures, []
+    figures.update(figure_summaries(seen["runs"]))
+    for figure in FIGURES:
+        top, allowed = figures[figure]["max"], budget[figure + "_max"]
+        if top is not None and top > allowed:
+            failures.append("%s on %s: its costliest run took %s of %s, over the per-run maximum of %s"
+                            % (name, found["host"], text.figure(figure, top), text.FIGURE_NAMES[figure],
+                               text.figure(figure, allowed)))
+    figures.update(_duty(seen, found["current"].get("watchdog"), config, budget))
+    if figures["duty"] is not None and figures["duty"] > figures["duty_limit"]:
+        failures.append("%s on %s: its CPU duty cycle is %s (%s a run every %d s), over its share of the watchdog's "
+                        "budget, %s (%s of %s per 3 s check)" % (
+                            name, found["host"], text.cpu_share(figures["duty"]),
+                            text.milliseconds(seen["cpu_ms"] / seen["executions"]), seen["interval"],
+                            text.cpu_share(figures["duty_limit"]), text.share(budget["duty_share"]),
+                            text.milliseconds(figures["watchdog_cpu_limit_ms"])))
+    return figures, failures, seen["runs"]
+
+
+# one query over the stage
+
+def _query(name, stage_views, config, per_query):
+    budget = query_budget(config, per_query, name)
+    hosts, runs, failures, missing = {}, [], {}, {}
+    for host, found in stage_views.items():
+        if found["status"] != USABLE:
+            missing[host] = found["reason"]
+            continue
+        hosts[host], host_failures, host_runs = _host_query(found, name, config, budget)
+        runs.extend(dict(run, host=host) for run in host_runs)
+        if host_failures:
+            failures[host] = host_failures
+        if hosts[host]["why"]:
+            missing[host] = hosts[host]["why"]
+    summary = dict(figure_summaries(runs), hosts_in_stage=len(stage_views),
+                   hosts_with_data=len(stage_views) - len(missing), hosts_without_data=missing,
+                   missing_share=(len(missing) / float(len(stage_views))) if stage_views else None,
+                   executions=sum(figures["executions"] for figures in hosts.values()), runs=len(runs),
+                   denylisted_hosts=sorted(host for host, figures in hosts.items() if figures["denylisted"]),
+                   budget=budget, duty=_worst_duty(hosts),
+                   impact=label(fleet_indicator([pair for pair in (host_averages(stage_views[host]["current"], name)
+                                                                   for host in hosts) if pair is not None])))
+    return summary, hosts, failures, _breaches(name, summary, runs, budget)
+
+
+def _worst_duty(hosts):
+    """The host whose duty cycle is closest to (or furthest over) its own limit."""
+    duties = [(figures["duty"] / figures["duty_limit"] if figures["duty_limit"] else float("inf"), host)
+              for host, figures in hosts.items() if figures.get("duty") is not None]
+    if not duties:
+        return None
+    host = max(duties)[1]
+    return {"max": hosts[host]["duty"], "host": host, "limit": hosts[host]["duty_limit"]}
+
+
+def _breaches(name, summary, runs, budget):
+    """Sentences for each p95 over its budget (these roll back whatever the failure budget)."""
+    sentences = []
+    for figure in FIGURES:
+        p95, allowed = summary[figure]["p95"], budget[figure + "_p95"]
+        if p95 is not None and p95 > allowed:
+            worst = max(runs, key=itemgetter(figure))
+            sentences.append("%s: p95 %s per run is %s, over its budget of %s (%s on %s; costliest on %s at %s)"
+                             % (name, text.FIGURE_NAMES[figure], text.figure(figure, p95), text.figure(figure, allowed),
+                                text.plural(len(runs), "run"), text.plural(len({run["host"] for run in runs}), "host"),
+                                worst["host"], text.figure(figure, worst[figure])))
+    return sentences
+
+
+# what happened to the agents
+
+def _events(stage_views, names):
+    """(rollback sentences, {host: failure sentences}) from denylists, stops and restarts."""
+    hard, failures = [], {}
+    for host, found in stage_views.items():
+        events = found["events"]
+        if events is None:
+            continue
+        for name in names:
+            seen = found["windows"].get(name)
+            if seen is not None and (seen["denylisted"] or seen["newly_denylisted"]):
+                hard.append("%s on %s: the agent denylisted it (a worker was stopped while it ran)" % (name, host))
+        for other in events["newly_denylisted"]:
+            if other not in names:
+                hard.append("%s: the agent denylisted %s during the stage; the new queries may have pushed the worker "
+                            "over its limits while it ran" % (host, other))
+        stop = events["watchdog_stop"]
+        if stop:
+            hard.append("%s: the watchdog stopped the worker during the stage: %s%s" % (
+                host, stop["reason"], " (running: %s)" % stop["query"] if stop["query"] else ""))
+        if events["worker_restarts"]:
+            failures.setdefault(host, []).append("%s: %s during the stage%s" % (
+                host, text.plural(events["worker_restarts"], "worker restart"),
+                " (last exit: %s)" % events["last_exit"] if events["last_exit"] else ""))
+        elif events["agent_restarted"]:     # a restart the worker restarts do not explain
+            failures.setdefault(host, []).append("%s: a restart during the stage: %s" % (
+                host, events["restart_reason"] or "the agent restarted"))
+    return hard, failures
+
+
+def _failure_budget(failures, spent, config):
+    count = len(failures)
+    total = spent + count
+    return {"spent_before": spent, "this_stage": count, "total": total, "budget": config["failure_budget"],
+            "exhausted": total > config["failure_budget"], "hosts": sorted(failures)}
+
+
+def _evidence(stage, all_views, stage_views, per_query, config):
+    """Hold sentences: too few hosts with usable figures."""
+    if not stage_views:
+        shards = ", ".join("%s %d" % (host, found["machine_shard"]) for host, found in sorted(all_views.items()))
+        return ["no host of the stage is in shard %s (machine shards: %s): nothing was measured"
+                % (stage["shard"], shards or "no hosts")]
+    sentences = []
+    for name, summary in per_query.items():
+        share, missing = summary["missing_share"], summary["hosts_without_data"]
+        if share > config["max_missing_share"] or not summary["hosts_with_data"]:
+            sentences.append("%s: %d of %d hosts of the stage gave no usable figures (%s, %s %s allowed): %s" % (
+                name, len(missing), summary["hosts_in_stage"], text.share(share),
+                "more than the" if summary["hosts_with_data"] else "none left;",
+                text.share(config["max_missing_share"]),
+                text.listing("%s: %s" % (host, why) for host, why in sorted(missing.items()))))
+    return sentences
+
+
+def _ratios(figures, budget):
+    """(figure / budget, label, figure, budget) for each budgeted figure a host has for a query."""
+    ratios = []
+    for figure in FIGURES:
+        for level in ("p95", "max"):
+            value, allowed = figures.get(figure, {}).get(level), budget["%s_%s" % (figure, level)]
+            if value is not None and allowed:
+                ratios.append((value / float(allowed), "%s %s" % (figure, level), value, allowed))
+    if figures.get("duty") is not None and figures["duty_limit"]:
+        ratios.append((figures["duty"] / figures["duty_limit"], "duty", figures["duty"], figures["duty_limit"]))
+    return ratios
+
+
+def _worst_hosts(host_figures, per_query):
+    """The hosts closest to (or furthest over) a budget: each host's largest figure / budget."""
+    worst = {}
+    for name, hosts in host_figures.items():
+        for host, figures in hosts.items():
+            for ratio, figure, value, allowed in _ratios(figures, per_query[name]["budget"]):
+                if host not in worst or ratio > worst[host]["ratio"]:
+                    worst[host] = {"host": host, "query": name, "figure": figure, "value": value, "budget": allowed,
+                                   "ratio": ratio}
+    return sorted(worst.values(), key=lambda entry: (-entry["ratio"], entry["host"]))[:WORST_HOSTS]
+
+
+def _promote_sentences(per_query):
+    sentences = []
+    for name, summary in per_query.items():
+        budget, duty = summary["budget"], summary["duty"]
+        sentences.append("%s: within budget on %d of %d hosts: p95 CPU %s (budget %s), p95 wall time %s (%s), "
+                         "max memory growth %s (%s), max output %s (%s)%s" % (
+                             name, summary["hosts_with_data"], summary["hosts_in_stage"],
+                             text.milliseconds(summary["cpu_ms"]["p95"]), text.milliseconds(budget["cpu_ms_p95"]),
+                             text.milliseconds(summary["wall_ms"]["p95"]), text.milliseconds(budget["wall_ms_p95"]),
+                             text.size(summary["memory"]["max"]), text.size(budget["memory_max"]),
+                             text.size(summary["output_bytes"]["max"]), text.size(budget["output_bytes_max"]),
+                             ", worst duty cycle %s (limit %s)" % (text.cpu_share(duty["max"]), text.cpu_share(duty["limit"]))
+                             if duty else ""))
+    return sentences
+
+
+def _slowdown_sentence(result, config):
+    parts = []
+    for figure in result["slowed"]:
+        test = result["figures"][figure]
+        parts.append("%s per run up %s (Cliff's delta %.2f, p = %.4f)" % (
+            text.FIGURE_NAMES[figure], text.share(test["median_shift"]), test["cliffs_delta"], test["p_value"]))
+    return "the agent's other queries ran slower on the stage's hosts (%s comparison: %s), beyond the %s and %.2f " \
+        "allowed" % (result["design"], "; ".join(parts), text.share(config["comparison_min_shift"]),
+                     config["comparison_min_delta"])
+
+
+def _host_entry(found, host_figures, failures):
+    host = found["host"]
+    return {"status": found["status"], "reason": found["reason"], "hostname": found["hostname"],
+            "machine_shard": found["machine_shard"], "shard_from": found["shard_from"], "in_stage": found["in_stage"],
+            "queries": {name: hosts[host] for name, hosts in host_figures.items() if host in hosts},
+            "events": found["events"], "failures": [sentence + "." for sentence in failures.get(host, [])]}
+
+
+# the decision
+
+def judge(currents, baselines=None, queries=None, stage=None, budget=None, spent=0):
+    """The stage's decision object; bad input is a GateError naming the option, host or query."""
+    config, per_query_budgets = settings(budget)
+    names, stage, spent = _names(queries), _stage(stage), _spent(spent)
+    currents = _mapping(currents, "currents") or {}
+    all_views = views(currents, _mapping(baselines, "baselines"), names, stage)
+    stage_views = {host: found for host, found in all_views.items() if found["in_stage"]}
+
+    per_query, host_figures, failures, rollback = {}, {}, {}, []
+    for name in names:
+        per_query[name], host_figures[name], query_failures, breaches = _query(name, stage_views, config,
+                                                                               per_query_budgets)
+        rollback.extend(breaches)
+        for host, sentences in query_failures.items():
+            failures.setdefault(host, []).extend(sentences)
+    hard, event_failures = _events(stage_views, names)
+    rollback.extend(hard)
+    for host, sentences in event_failures.items():
+        failures.setdefault(host, []).extend(sentences)
+    budget_state = _failure_budget(failures, spent, config)
+    hold = _evidence(stage, all_views, stage_views, per_query, config)
+    compared = comparison(all_views, names, config)
+    return _decision(stage, all_views, per_query, host_figures, failures, budget_state, rollback, hold, compared,
+                     config, per_query_budgets)
+
+
+def _capped(sentences):
+    """At most MAX_SENTENCES of a kind in the reasons; every one stays in its host's entry."""
+    if len(sentences) <= MAX_SENTENCES:
+        return sentences
+    return sentences[:MAX_SENTENCES] + ["and %d more like these (see hosts.<host>.failures)"
+                                        % (len(sentences) - MAX_SENTENCES)]
+
+
+def _decision(stage, all_views, per_query, host_figures, failures, budget_state, rollback, hold, compared,
+              config, overrides):
+    notes = []
+    failure_sentences = [sentence for host in sorted(failures) for sentence in failures[host]]
+    if budget_state["exhausted"]:
+        rollback.append("failure budget exhausted: %s in this rollout (%d in this stage, %d before), %d allowed" % (
+            text.plural(budget_state["total"], "host failure"), budget_state["this_stage"],
+            budget_state["spent_before"], budget_state["budget"]))
+        rollback.extend(_capped(failure_sentences))
+    elif failure_sentences:
+        notes.append("%s tolerated: %d of the %d allowed across the rollout now spent" % (
+            text.plural(budget_state["this_stage"], "host failure"), budget_state["total"], budget_state["budget"]))
+        notes.extend(_capped(failure_sentences))
+    if compared["slowdown"]:
+        {"rollback": rollback, "hold": hold, "report": notes}[config["comparison_action"]].append(
+            _slowdown_sentence(compared, config))
+    elif not compared["made"]:
+        notes.append("the agent's own cost was not compared: " + compared["reason"][len("not made: "):])
+    for host, found in all_views.items():
+        if found["in_stage"] and not found["in_shard"]:
+            notes.append("%s runs the queries although its machine shard %d (from its %s) is above the stage's shard "
+                         "%s; judged with the stage" % (host, found["machine_shard"], found["shard_from"], stage["shard"]))
+    decision = ROLLBACK if rollback else HOLD if hold else PROMOTE
+    if decision == ROLLBACK:
+        notes = hold + notes
+    reasons = rollback if decision == ROLLBACK else hold if decision == HOLD else _promote_sentences(per_query)
+    stage_hosts = [host for host, found in all_views.items() if found["in_stage"]]
+    return {
+        "decision": decision,
+        "reasons": [sentence + "." for sentence in reasons],
+        "notes": [sentence + "." for sentence in notes],
+        "stage": {"name": stage["name"], "shard": stage["shard"], "hosts_targeted": len(all_views),
+                  "hosts_in_stage": len(stage_hosts),
+                  "hosts_outside_shard": sorted(host for host in all_views if host not in stage_hosts)},
+        "per_query": per_query,
+        "hosts": {host: _host_entry(found, host_figures, failures) for host, found in all_views.items()},
+        "worst_hosts": _worst_hosts(host_figures, per_query),
+        "comparison": compared,
+        "failures": budget_state,
+        "settings": dict(config, queries=overrides),
+    }
