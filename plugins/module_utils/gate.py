@@ -39,7 +39,7 @@ from ansible_collections.pyosquery.fleet.plugins.module_utils.gate_compare impor
 from ansible_collections.pyosquery.fleet.plugins.module_utils.gate_hosts import USABLE, views
 from ansible_collections.pyosquery.fleet.plugins.module_utils.gate_settings import (
     WATCHDOG_CHECK_MS, GateError, query_budget, settings)
-from ansible_collections.pyosquery.fleet.plugins.module_utils.impact import fleet_indicator, host_averages, label
+from ansible_collections.pyosquery.fleet.plugins.module_utils.impact import fleet_indicator, label, window_averages
 from ansible_collections.pyosquery.fleet.plugins.module_utils.schedule_results import (
     FIGURES, NEW, OK, figure_summaries, number)
 
@@ -165,7 +165,7 @@ def _query(name, stage_views, config, per_query):
                    executions=sum(figures["executions"] for figures in hosts.values()), runs=len(runs),
                    denylisted_hosts=sorted(host for host, figures in hosts.items() if figures["denylisted"]),
                    budget=budget, duty=_worst_duty(hosts),
-                   impact=label(fleet_indicator([pair for pair in (host_averages(stage_views[host]["current"], name)
+                   impact=label(fleet_indicator([pair for pair in (window_averages(stage_views[host]["windows"][name])
                                                                    for host in hosts) if pair is not None])))
     return summary, hosts, failures, _breaches(name, summary, runs, budget)
 

@@ -37,21 +37,25 @@ NOISE_MS = 1.0
 CONTROL, BEFORE_DURING = "control", "before/during"
 
 
-def _runs(entry, path, since, before):
-    runs = [run_figures(run, "%s.runs[%d]" % (path, index)) for index, run in enumerate(entry.get("runs") or [])]
-    runs = [run for run in runs if (run["started"] <= since) == before]
-    return runs[-RUNS_PER_SIDE:]
+def _runs(entry, path):
+    return [run_figures(run, "%s.runs[%d]" % (path, index)) for index, run in enumerate(entry.get("runs") or [])]
 
 
-def _host_samples(found, names):
+def _baseline_runs(found):
+    """{query: its runs kept at the baseline}, each read once for both comparisons."""
+    since = found["since"]
+    return {name: [run for run in _runs(row, "baseline.queries." + name) if run["started"] <= since]
+            for name, row in found["baseline"]["queries"].items()}
+
+
+def _host_samples(found, names, baseline_runs):
     """{figure: {"before": [...], "during": [...]}} of one host's other queries, normalised."""
     samples = {figure: {"before": [], "during": []} for figure in GATING}
-    before_rows, since = found["baseline"]["queries"], found["since"]
     for name, entry in found["current"]["deltas"]["queries"].items():
-        if name in names or not isinstance(entry, dict) or entry.get("status") != OK or name not in before_rows:
+        if name in names or not isinstance(entry, dict) or entry.get("status") != OK or name not in baseline_runs:
             continue
-        before = _runs(before_rows[name], "baseline.queries." + name, since, True)
-        during = _runs(entry, "deltas.queries." + name, since, False)
+        before = baseline_runs[name][-RUNS_PER_SIDE:]
+        during = _runs(entry, "deltas.queries." + name)[-RUNS_PER_SIDE:]
         if len(before) < MIN_RUNS_PER_SIDE or len(during) < MIN_RUNS_PER_SIDE:
             continue
         for figure in GATING:
@@ -61,7 +65,7 @@ def _host_samples(found, names):
     return samples
 
 
-def _total_rates(found):
+def _total_rates(found, baseline_runs):
     """(before, during): CPU ms per second of every scheduled query, before and during the stage.
 
     During: the deltas' CPU totals over the stage. Before: the baseline's kept runs over a window
@@ -74,12 +78,10 @@ def _total_rates(found):
     during = sum(number(entry, "cpu_ms", "deltas.queries." + name, 0)
                  for name, entry in current["deltas"]["queries"].items() if isinstance(entry, dict))
     before = 0.0
-    for name, row in baseline["queries"].items():
-        path = "baseline.queries." + name
-        runs = [run_figures(run, "%s.runs[%d]" % (path, index)) for index, run in enumerate(row.get("runs") or [])]
+    for name, runs in baseline_runs.items():
         if not runs:
             continue
-        truncated = len(runs) < number(row, "executions", path, 0)
+        truncated = len(runs) < number(baseline["queries"][name], "executions", "baseline.queries." + name, 0)
         covered = min(span, since - runs[0]["started"]) if truncated else span
         if covered > 0:
             before += sum(run["cpu_ms"] for run in runs if run["started"] > since - covered) / covered
@@ -92,7 +94,9 @@ def _groups(views, names):
         if found["status"] != USABLE or found["baseline"] is None:
             continue
         try:
-            entry = {"samples": _host_samples(found, names), "totals": _total_rates(found)}
+            baseline_runs = _baseline_runs(found)
+            entry = {"samples": _host_samples(found, names, baseline_runs),
+                     "totals": _total_rates(found, baseline_runs)}
         except ResultError as error:
             raise GateError("host %s: %s" % (host, error)) from None
         (stage if found["in_stage"] else control)[host] = entry

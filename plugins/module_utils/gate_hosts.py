@@ -70,7 +70,7 @@ def view(host, current, baseline, baselines_given, names, shard):
     """Everything the gate needs from one host; a result not in schedule_info's shape is a GateError."""
     try:
         status, reason = _status(current, baseline, baselines_given)
-        hostname = _hostname(current if status != UNREACHABLE and status != FAILED else None, baseline)
+        hostname = _hostname(current, baseline)
         found = {"host": host, "status": status, "reason": reason, "hostname": hostname,
                  "machine_shard": machine_shard(hostname if hostname is not None else host),
                  "shard_from": "hostname" if hostname is not None else "inventory name",

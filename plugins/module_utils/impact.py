@@ -51,7 +51,11 @@ def host_averages(result, name):
         if not executions:
             return None
         return number(row, "user_time", path, 0) / executions, number(row, "system_time", path, 0) / executions
-    seen = window(result, name)
+    return window_averages(window(result, name))
+
+
+def window_averages(seen):
+    """(user ms, system ms) per execution over a schedule_results.window(), or None if it did not run."""
     if seen is None or not seen["executions"] or not seen["runs"]:
         return None
     runs = seen["runs"]
