@@ -1,14 +1,16 @@
-"""`pyosqueryctl`: start, stop, restart, status and config-check where systemd does not run.
+"""`pyosqueryctl`: start, stop, restart, reload, status and config-check where systemd does not run.
 
-It reads the same flagfile as the daemon, so it finds the daemon's pidfile; status exits
-as an LSB init script does (0 running, 3 not running).
+It reads the same flagfile as the daemon, so it finds the daemon's pidfile; status and reload
+exit as an LSB init script does (0 running, 3 not running).
 """
 
 import argparse
+import json
 import os
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 
 from pyosquery import __version__, flags
@@ -79,6 +81,17 @@ def restart(args, pidfile):
     return start(args, pidfile)
 
 
+def reload(_args, pidfile):
+    """SIGHUP, as `systemctl reload`: the watcher passes it to its worker, which rereads the config."""
+    pid = running_pid(pidfile)
+    if not pid:
+        sys.stderr.write("pyosqueryd is not running: nothing to reload\n")
+        return NOT_RUNNING
+    os.kill(pid, signal.SIGHUP)
+    print("pyosqueryd reloading (pid %d)" % pid)
+    return 0
+
+
 def status(_args, pidfile):
     pid = running_pid(pidfile)
     if pid:
@@ -92,16 +105,46 @@ def config_check(args, _pidfile):
     return subprocess.run(daemon_command(args) + ["--config_check"], check=False).returncode
 
 
-ACTIONS = {"start": start, "stop": stop, "restart": restart, "status": status, "config-check": config_check}
+def pack_check(flagfile, argv):
+    """`pack-check --name NAME FILE`: check one pack file as the daemon would load it under NAME.
+
+    The pack goes through --config_check inside a config of its own (schema, then every query
+    prepared, platform and version rules applied), so errors name the file, the pack and the query.
+    The daemon's flagfile applies when it exists (a first deployment checks packs before it).
+    """
+    parser = argparse.ArgumentParser(prog="pyosqueryctl pack-check", description="Check one pack file.")
+    parser.add_argument("--name", required=True, help="the pack's name (a globbed pack is named after its file's stem)")
+    parser.add_argument("file", help="the pack file")
+    args, extra = parser.parse_known_args(argv)
+    from pyosquery import config   # pylint: disable=import-outside-toplevel
+    from pyosquery.sql.engine import Engine   # pylint: disable=import-outside-toplevel
+    try:
+        values, _ = flags.parse((["--flagfile=%s" % flagfile] if os.path.exists(flagfile) else []) + extra,
+                                "pyosqueryd", default_flagfile=None)
+    except flags.FlagError as error:
+        sys.stderr.write("pyosqueryctl: %s\n" % error)
+        return 1
+    with tempfile.TemporaryDirectory(prefix="pyosquery-pack-check-") as work:
+        wrapper = os.path.join(work, "pack-check.conf")
+        with open(wrapper, "w", encoding="utf-8") as handle:
+            json.dump({"packs": {args.name: os.path.abspath(args.file)}}, handle)
+        values.set("config_path", wrapper)
+        return config.run_config_check(values, Engine(), sys.stdout, sys.stderr)
+
+
+ACTIONS = {"start": start, "stop": stop, "restart": restart, "reload": reload, "status": status,
+           "config-check": config_check}
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="pyosqueryctl", description="Control pyosqueryd without systemd.")
     parser.add_argument("--flagfile", default=flags.DEFAULT_FLAGFILE, help="the daemon's flagfile")
     parser.add_argument("--version", action="version", version="pyosqueryctl %s" % __version__)
-    parser.add_argument("action", choices=sorted(ACTIONS))
+    parser.add_argument("action", choices=sorted(list(ACTIONS) + ["pack-check"]))
     parser.add_argument("flags", nargs=argparse.REMAINDER, help="more daemon flags, after the action")
     args = parser.parse_args(sys.argv[1:] if argv is None else argv)
+    if args.action == "pack-check":
+        return pack_check(args.flagfile, args.flags)
     try:
         values, _ = flags.parse(["--flagfile=%s" % args.flagfile] + args.flags, "pyosqueryd")
     except flags.FlagError as error:
