@@ -2,7 +2,7 @@
 
 import pytest
 
-from daemon_harness import Daemon
+from daemon_harness import daemon_factory
 from pyosquery.sql.engine import Engine
 
 
@@ -20,15 +20,5 @@ def query(engine):
 @pytest.fixture()
 def daemons(tmp_path):
     """Make real pyosqueryd processes (daemon_harness.Daemon) under tmp_path; all are stopped after the test."""
-    started = []
-
-    def make(config, name="d", **kwargs):
-        root = tmp_path / name
-        root.mkdir(exist_ok=True)
-        daemon = Daemon(root, config, **kwargs)
-        started.append(daemon)
-        return daemon
-
-    yield make
-    for daemon in started:
-        daemon.stop()
+    with daemon_factory(tmp_path) as make:
+        yield make

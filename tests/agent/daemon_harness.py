@@ -1,5 +1,6 @@
 """Run the real pyosqueryd on a temporary directory and talk to it over its socket."""
 
+import contextlib
 import json
 import os
 import signal
@@ -98,3 +99,22 @@ class Daemon:
 
     def results(self):
         return [json.loads(line) for line in self.log("pyosqueryd.results.log").splitlines() if line]
+
+
+@contextlib.contextmanager
+def daemon_factory(root):
+    """make(config, name="d", **kwargs) -> a Daemon under root/name; every one made is stopped on exit."""
+    started = []
+
+    def make(config, name="d", **kwargs):
+        home = root / name
+        home.mkdir(exist_ok=True)
+        daemon = Daemon(home, config, **kwargs)
+        started.append(daemon)
+        return daemon
+
+    try:
+        yield make
+    finally:
+        for daemon in started:
+            daemon.stop()
