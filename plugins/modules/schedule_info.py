@@ -37,7 +37,7 @@ options:
     type: dict
   runs:
     description:
-      - Also read C(osquery_schedule_runs), each query's recent executions (RV(queries.<name>.runs)).
+      - Also read C(osquery_schedule_runs), each query's recent executions (C(runs) of each query).
     type: bool
     default: true
 extends_documentation_fragment:
@@ -88,15 +88,38 @@ agent:
   returned: success
   type: dict
   contains:
-    version: {description: The agent's version., type: str, returned: success}
-    pid: {description: Process id answering the socket (the worker)., type: int, returned: success}
-    watcher: {description: The watcher's pid, -1 without a watchdog., type: int, returned: success}
-    start_time: {description: When that process started (epoch seconds)., type: int, returned: success}
-    instance_id: {description: Kept in the agent's store; changes when the store is new., type: str, returned: success}
-    uuid: {description: The host's uuid., type: str, returned: success}
-    config_hash: {description: Hash of the loaded config and packs; changes on a reload of changed files., type: str,
-                  returned: success}
-    config_valid: {description: 1 when the config loaded., type: int, returned: success}
+    version:
+      description: The agent's version.
+      type: str
+      returned: success
+    pid:
+      description: Process id answering the socket (the worker).
+      type: int
+      returned: success
+    watcher:
+      description: The watcher's pid, -1 without a watchdog.
+      type: int
+      returned: success
+    start_time:
+      description: When that process started (epoch seconds).
+      type: int
+      returned: success
+    instance_id:
+      description: Kept in the agent's store; changes when the store is new.
+      type: str
+      returned: success
+    uuid:
+      description: The host's uuid.
+      type: str
+      returned: success
+    config_hash:
+      description: Hash of the loaded config and packs; changes when a reload loads changed files.
+      type: str
+      returned: success
+    config_valid:
+      description: 1 when the config loaded.
+      type: int
+      returned: success
   sample: {"version": "0.1.0", "pid": 812, "watcher": 810, "start_time": 1796032669, "config_valid": 1}
 watchdog:
   description: Every column of C(osquery_watchdog) (C(worker_restarts), C(last_stop_reason),
@@ -136,7 +159,7 @@ deltas:
     - Null without O(since). Else what happened since that result; C(restarted) and
       C(restart_reason) say whether and why the agent or its worker restarted,
       C(worker_restarts) counts the worker restarts since the baseline.
-    - Per query, C(status) is C(ok), C(new) (not in the baseline: its whole counters), C(reset)
+    - Per query, C(status) is C(ok), C(new) (not in the baseline, so its whole counters), C(reset)
       (SQL changed or counters went down; no figures) or C(removed); with C(reason), and
       C(executions), C(cpu_ms), C(wall_ms), C(output_bytes) (totals over the new executions),
       C(per_execution) (memory from the new runs when read, else the agent's average),
