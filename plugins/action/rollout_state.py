@@ -35,7 +35,7 @@ class ActionModule(ActionBase):
             raise AnsibleActionFail(str(exc)) from exc
         except OSError as exc:
             raise AnsibleActionFail("rollout state in %s: %s" % (store.state_dir, exc)) from exc
-        result["changed"] = args["step"] != "baseline" or bool(args["baselines"])
+        result["changed"] = args["step"] not in ("read", "baseline") or bool(args["baselines"])
         return result
 
 
@@ -45,8 +45,11 @@ def run_step(store, args):
     if step == "open":
         state = store.open(rollout_id, args["definition"], owner_of(os.getppid()), args["mode"])
         return {"state": state, "state_path": store.rollout_dir(rollout_id)}
+    if step == "read":
+        return {"state": store.load(rollout_id)}
     if step == "baseline":
-        state, baselines = store.record_baselines(rollout_id, index, args["baselines"])
+        state, baselines = store.record_baselines(rollout_id, index, {
+            host: plain(result) for host, result in args["baselines"].items()})
         return {"state": state, "baselines": baselines}
     if step == "push":
         return {"state": store.record_push(rollout_id, index, args["hosts"])}
@@ -57,3 +60,9 @@ def run_step(store, args):
     report = build_report(store.load(rollout_id), store.decisions(rollout_id))
     markdown = render_markdown(report)
     return {"state": store.close(rollout_id, report, markdown), "report": report, "markdown": markdown}
+
+
+def plain(result):
+    """A registered module result without what Ansible added (its invocation repeats the arguments)."""
+    return {key: value for key, value in result.items()
+            if key not in ("invocation", "changed", "failed", "attempts") and not key.startswith("_ansible")}

@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-STEPS = ["open", "baseline", "push", "decision", "removal", "close"]
+STEPS = ["open", "read", "baseline", "push", "decision", "removal", "close"]
 
 ARGUMENT_SPEC = {
     "state_dir": {"type": "path", "required": True},

@@ -36,16 +36,18 @@ options:
   step:
     description:
       - V(open) starts or resumes the rollout (takes the pack's lock); returns RV(state).
+      - V(read) returns RV(state) and changes nothing.
       - V(baseline) records hosts' C(schedule_info) baselines for a stage; a host recorded earlier keeps
         its first baseline. Without O(baselines) it only reads. Returns RV(baselines).
       - V(push) records, before the pack goes out, the hosts that may get the rollout's queries.
       - V(decision) records a stage's decision object from the P(pyosquery.fleet.gate#filter) filter.
-      - V(removal) records the verified removal of the queries during a rollback.
+      - V(removal) records, from O(removal), on which hosts the rollback is verified; the rollout is rolled
+        back once every host it touched is.
       - V(close) writes the report, frees the pack once the rollout is complete or rolled back, and
         returns RV(report) and RV(markdown).
     type: str
     required: true
-    choices: [open, baseline, push, decision, removal, close]
+    choices: [open, read, baseline, push, decision, removal, close]
   definition:
     description:
       - With O(step=open), what must not change while the rollout id lives, a dict with the keys
@@ -73,7 +75,10 @@ options:
     description: With O(step=decision), the decision object (its C(decision) is promote, hold or rollback).
     type: dict
   removal:
-    description: With O(step=removal), by host name, V(null) for a verified removal, else what is wrong.
+    description:
+      - With O(step=removal), by host name, the C(schedule_info) result read after the pack was removed
+        (C(runs=false) is enough). A host counts as verified when none of the rollout's queries is in its
+        C(queries); an unreachable or failed read, or a touched host missing here, is not verified.
     type: dict
 attributes:
   action:

@@ -9,6 +9,7 @@ Pure functions, no I/O.
 OUTCOME = {"complete": "promote", "held": "hold", "rolling_back": "rollback", "rolled_back": "rollback",
            "running": "interrupted"}
 FIGURES = ("cpu_ms", "wall_ms", "memory", "output_bytes")
+FIGURE_NAMES = {"cpu_ms": "CPU ms", "wall_ms": "wall ms", "memory": "memory", "output_bytes": "output"}
 
 
 def build_report(state, decisions):
@@ -22,12 +23,13 @@ def build_report(state, decisions):
             "reasons": stage.get("reasons", []), "pushed_to": stage.get("pushed_to", []),
             "decision": decisions[index],
         })
-    reached = state["stages"][min(state["stage"], len(stages) - 1)]["name"]
+    index = min(state["stage"], len(stages) - 1)
     return {
         "rollout_id": state["rollout_id"], "pack": state["pack"],
         "queries": sorted((state["definition"]["pack"].get("queries") or {})),
         "decision": OUTCOME.get(state["status"], state["status"]), "status": state["status"],
-        "reason": state.get("reason"), "stage_reached": reached,
+        "reason": state.get("reason"), "stage_reached": stages[index]["name"],
+        "stage_index": index if stages[index]["status"] in ("held", "rollback") else None,
         "stages_promoted": sum(1 for s in stages if s["status"] == "promoted"), "stages_total": len(stages),
         "created": state["created"], "updated": state["updated"], "runs": len(state["runs"]),
         "touched": state["touched"], "removal": state.get("removal"),
@@ -43,13 +45,17 @@ def render_markdown(report):
                  report["status"], report["stages_promoted"], report["stages_total"], report["runs"],
                  report["updated"]),
              "Queries: %s." % ", ".join("`%s`" % q for q in report["queries"])]
-    if report["reason"]:
-        lines.append("Reason: %s." % report["reason"].rstrip("."))
-    lines += ["", "| stage | hosts | shard | decision | reasons |", "| --- | --- | --- | --- | --- |"]
+    reasons = report["stages"][report["stage_index"]]["reasons"] if report["stage_index"] is not None else []
+    if reasons:
+        lines.append("Why: %s%s" % (reasons[0], " (%d more reasons below)" % (len(reasons) - 1)
+                                    if len(reasons) > 1 else ""))
+    elif report["reason"]:
+        lines.append("Why: %s" % report["reason"])
+    lines += ["", "| stage | hosts | shard | status | decided |", "| --- | --- | --- | --- | --- |"]
     for stage in report["stages"]:
         lines.append("| %s | `%s` | %s | %s | %s |" % (
             stage["name"], stage["hosts"], "%s%%" % stage["shard"] if stage["shard"] else "all",
-            stage["status"], "; ".join(stage["reasons"]) or "-"))
+            stage["status"], stage["decided"] or "-"))
     for stage in report["stages"]:
         if stage["decision"]:
             lines += [""] + stage_section(stage)
@@ -59,25 +65,47 @@ def render_markdown(report):
 
 
 def stage_section(stage):
+    """One judged stage: its hosts, its queries' figures, worst hosts, comparison, reasons."""
     decision = stage["decision"]
-    hosts = decision.get("hosts") or {}
-    lines = ["## Stage `%s`: %s" % (stage["name"], decision.get("decision")), ""]
-    lines.append("Hosts: %s." % ", ".join("%s %s" % (key.replace("_", " "), count(value))
-                                          for key, value in sorted(hosts.items())) if hosts else "Hosts: none.")
+    facts = decision.get("stage") or {}
+    lines = ["## Stage `%s`: %s" % (stage["name"], str(decision.get("decision")).upper()), "",
+             "Hosts `%s`, %s: %s targeted, %s in the stage%s." % (
+                 stage["hosts"], "shard %s%%" % stage["shard"] if stage["shard"] else "every host",
+                 facts.get("hosts_targeted", "-"), facts.get("hosts_in_stage", "-"),
+                 "; outside the shard: %s" % ", ".join(facts["hosts_outside_shard"])
+                 if facts.get("hosts_outside_shard") else "")]
     per_query = decision.get("per_query") or {}
     if per_query:
-        lines += ["", "| query | hosts | executions | %s | denylisted |" % " | ".join(
-            "%s p50/p95/max" % f for f in FIGURES), "| --- | --- | --- |%s --- |" % (" --- |" * len(FIGURES))]
+        lines += ["", "| query | hosts with figures | runs | %s | duty cycle max (limit) | denylisted | impact |"
+                  % " | ".join("%s p50/p95/max" % FIGURE_NAMES[f] for f in FIGURES),
+                  "| --- " * (6 + len(FIGURES)) + "|"]
         for name, figures in sorted(per_query.items()):
-            lines.append("| %s | %s | %s | %s | %s |" % (
-                name, count(figures.get("hosts")), figures.get("executions", "-"),
-                " | ".join(spread(figures.get(f)) for f in FIGURES),
-                ", ".join(figures.get("denylisted_hosts") or []) or "-"))
-    comparison = decision.get("comparison")
-    if comparison:
-        lines += ["", "Comparison: %s" % (comparison.get("summary") or comparison)]
-    for reason in decision.get("reasons") or []:
-        lines.append("- %s" % reason)
+            duty = figures.get("duty") or {}
+            lines.append("| %s | %s of %s | %s | %s | %s | %s | %s |" % (
+                name, figures.get("hosts_with_data", "-"), figures.get("hosts_in_stage", "-"), figures.get("runs", "-"),
+                " | ".join(spread(figures.get(f), f) for f in FIGURES),
+                "%s (%s)" % (percent(duty.get("max")), percent(duty.get("limit"))) if duty else "-",
+                ", ".join(figures.get("denylisted_hosts") or []) or "-", figures.get("impact") or "-"))
+        missing = sorted({"%s (%s)" % (host, why) for figures in per_query.values()
+                          for host, why in (figures.get("hosts_without_data") or {}).items()})
+        if missing:
+            lines += ["", "Without figures: %s." % "; ".join(missing)]
+    worst = decision.get("worst_hosts") or []
+    if worst:
+        lines += ["", "Worst hosts: " + "; ".join(
+            "%s (%s %s %s, budget %s: x%s)" % (w["host"], w["query"], w["figure"], amount(w["value"], w["figure"]),
+                                               amount(w["budget"], w["figure"]), number(float(w["ratio"])))
+            for w in worst) + "."]
+    comparison = decision.get("comparison") or {}
+    if comparison.get("made"):  # when it was not, a note of the gate says why
+        lines.append("The agent's own cost compared (%s): %s." % (
+            comparison.get("design"), "slower" if comparison.get("slowdown") else "no slowdown"))
+    failures = decision.get("failures") or {}
+    if failures:
+        lines.append("Failure budget: %s host failures spent in the rollout (%s here) of %s allowed." % (
+            failures.get("total"), failures.get("this_stage"), failures.get("budget")))
+    lines += [""] + ["- %s" % reason for reason in decision.get("reasons") or []]
+    lines += ["- note: %s" % note for note in decision.get("notes") or []]
     return lines
 
 
@@ -88,17 +116,31 @@ def removal_lines(report):
     return lines
 
 
-def count(value):
-    return str(len(value)) if isinstance(value, (list, dict)) else str(value)
-
-
-def spread(figure):
+def spread(figure, name):
     if not isinstance(figure, dict):
         return "-"
-    return "/".join(number(figure.get(k)) for k in ("p50", "p95", "max"))
+    return "/".join(amount(figure.get(k), name) for k in ("p50", "p95", "max"))
+
+
+def amount(value, figure=""):
+    """A figure for people: ms, bytes as KiB/MiB, shares as %."""
+    if value is None:
+        return "-"
+    if figure.startswith(("memory", "output_bytes")):
+        for unit, size in (("MiB", 1 << 20), ("KiB", 1 << 10)):
+            if abs(value) >= size:
+                return "%s %s" % (number(value / float(size)), unit)
+        return "%s B" % number(value)
+    if figure.startswith("duty"):
+        return percent(value)
+    return number(value)
+
+
+def percent(share):
+    return "-" if share is None else "%s%%" % number(share * 100.0)
 
 
 def number(value):
-    if value is None:
-        return "-"
-    return ("%.1f" % value).rstrip("0").rstrip(".") if isinstance(value, float) else str(value)
+    if isinstance(value, float):
+        return ("%.2f" % value).rstrip("0").rstrip(".") if abs(value) < 10 else "%.0f" % value
+    return str(value)

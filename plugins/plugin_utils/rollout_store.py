@@ -276,7 +276,8 @@ class RolloutStore:
             stage = state["stages"][index]
             stage.update(status=DECISION_STATUS[verdict], decided=now_iso(),
                          reasons=list(decision.get("reasons") or []))
-            state["reason"] = "; ".join(stage["reasons"]) or None
+            state["reason"] = None if verdict == "promote" else " ".join(stage["reasons"]) or None
+            state["failures_spent"] = (decision.get("failures") or {}).get("total", state.get("failures_spent", 0))
             if verdict == "promote":
                 state["stage"] = index + 1
                 state["status"] = COMPLETE if index + 1 == len(state["stages"]) else RUNNING
@@ -285,10 +286,14 @@ class RolloutStore:
                 state["status"] = HELD if verdict == "hold" else ROLLING_BACK
         return self._update(rollout_id, change)
 
-    def record_removal(self, rollout_id, removal):
-        """The verified removal: {host: null when verified, else what is wrong}. Rolled back once all are clean."""
+    def record_removal(self, rollout_id, results):
+        """The removal, checked per host from RESULTS ({host: registered schedule_info result}).
+
+        The rollout is rolled back once no host it touched still has one of its queries scheduled;
+        until then its pack stays locked and the same id carries on with the rollback.
+        """
         def change(state):
-            state["removal"] = dict(state.get("removal") or {}, **removal)
+            state["removal"] = dict(state.get("removal") or {}, **removal_problems(state, results))
             state["removal_pending"] = sorted(h for h, problem in state["removal"].items() if problem)
             if not state["removal_pending"]:
                 state["status"] = ROLLED_BACK
@@ -314,11 +319,34 @@ class RolloutStore:
         return state
 
 
+def query_name(pack, query):
+    """A pack's query as osquery_schedule names it (pack_delimiter "_")."""
+    return "pack_%s_%s" % (pack, query)
+
+
+def removal_problems(state, results):
+    """{host: None when none of the rollout's queries is scheduled there, else what is wrong}."""
+    names = {query_name(state["pack"], query) for query in state["definition"]["pack"].get("queries") or {}}
+    problems = {}
+    for host in state["touched"]:
+        result = results.get(host)
+        if result is None:
+            problems[host] = "not in this play: the pack may still be there"
+        elif result.get("unreachable"):
+            problems[host] = "unreachable: %s" % (result.get("msg") or "no answer")
+        elif isinstance(result.get("queries"), dict):
+            left = sorted(names & set(result["queries"]))
+            problems[host] = "still scheduled: %s" % ", ".join(left) if left else None
+        else:
+            problems[host] = "not verified: %s" % (result.get("msg") or "no schedule read")
+    return problems
+
+
 def new_state(rollout_id, pack, definition, stage_names):
     return {
         "rollout_id": rollout_id, "pack": pack, "created": now_iso(), "updated": now_iso(),
         "definition": definition, "fingerprint": fingerprint(definition),
-        "status": RUNNING, "stage": 0, "reason": None, "touched": [], "runs": [],
+        "status": RUNNING, "stage": 0, "reason": None, "touched": [], "runs": [], "failures_spent": 0,
         "stages": [{"name": name, "status": "pending"} for name in stage_names],
     }
 

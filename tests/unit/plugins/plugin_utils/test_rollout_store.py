@@ -126,22 +126,43 @@ def test_a_changed_pack_does_not_resume_under_the_same_id(store, me, dead):
 
 def test_rollback_frees_the_pack_only_once_every_host_is_verified_clean(store, me, dead):
     store.open("r1", DEFINITION, dead)
-    store.record_push("r1", 0, ["host-1", "host-9"])
+    store.record_push("r1", 0, ["host-1", "host-8", "host-9"])
     store.record_decision("r1", 0, ROLLBACK)
-    state = store.record_removal("r1", {"host-1": None, "host-9": "unreachable"})
-    assert state["status"] == "rolling_back" and state["removal_pending"] == ["host-9"]
+    state = store.record_removal("r1", {
+        "host-1": {"queries": {"pack_main_other": {}}, "failed": False},
+        "host-8": {"queries": {"pack_detection_ports": {}}, "failed": True, "attempts": 5},
+        "host-9": {"unreachable": True, "msg": "ssh: connect to host-9 port 22: No route to host"}})
+    assert state["status"] == "rolling_back" and state["removal_pending"] == ["host-8", "host-9"]
+    assert state["removal"] == {"host-1": None, "host-8": "still scheduled: pack_detection_ports",
+                                "host-9": "unreachable: ssh: connect to host-9 port 22: No route to host"}
     store.close("r1")
-    with pytest.raises(StateError, match=r"is rolling back \(removal not verified on host-9\)"):
+    with pytest.raises(StateError, match=r"is rolling back \(removal not verified on host-8, host-9\)"):
         store.open("r2", DEFINITION, me)
     state = store.open("r1", DEFINITION, me)  # same id: carries on with the rollback
     assert state["status"] == "rolling_back"
-    state = store.record_removal("r1", {"host-9": None})
+    state = store.record_removal("r1", {"host-8": {"queries": {}}, "host-9": {"failed": True, "msg": "agent down"}})
+    assert state["removal"]["host-9"] == "not verified: agent down" and state["status"] == "rolling_back"
+    state = store.record_removal("r1", {"host-1": {"queries": {}}, "host-8": {"queries": {}},
+                                        "host-9": {"queries": {}}})
     assert state["status"] == "rolled_back" and state["reason"] == ROLLBACK["reasons"][0]
     store.close("r1")
     assert not os.path.exists(store.lock_path("detection"))
     with pytest.raises(StateError, match="rollout 'r1' was rolled back .* start a new rollout id"):
         store.open("r1", DEFINITION, me)
     assert store.open("r2", DEFINITION, me)["status"] == "running"
+
+
+def test_a_touched_host_outside_the_play_is_not_verified(store, me):
+    store.open("r1", DEFINITION, me)
+    store.record_push("r1", 0, ["host-1", "host-2"])
+    state = store.record_removal("r1", {"host-1": {"queries": {}}})
+    assert state["removal"]["host-2"] == "not in this play: the pack may still be there"
+
+
+def test_the_failure_budget_spent_carries_over_stages(store, me, dead):
+    store.open("r1", DEFINITION, dead)
+    store.record_decision("r1", 0, dict(PROMOTE, failures={"total": 1}))
+    assert store.open("r1", DEFINITION, me)["failures_spent"] == 1
 
 
 def test_a_complete_rollout_frees_the_pack_and_stays_complete(store, me):
