@@ -5,7 +5,7 @@
 #   make test               every test suite, cheap to expensive, stopping at the first failure
 #   make venv               .venv: ansible-core, ansible-lint, molecule, pytest + the agent (editable)
 #   make lab-up N=10        a lab fleet of N hosts for your own use (inventory printed); make lab-down
-#   make test-agent | test-agent-oldest | test-unit | lint | sanity | test-lab | molecule    one suite
+#   make test-agent | test-agent-oldest | test-faults | test-unit | lint | sanity | test-lab | molecule    one suite
 #   .venv/bin/pytest tests/unit    the plugin unit tests without ansible-test (make test-unit runs them with it)
 #   make bench              side-by-side benchmarks, figures written into benchmarks/README.md
 
@@ -45,7 +45,7 @@ export ANSIBLE_FORCE_COLOR := 0
 export PY_COLORS := 0
 endif
 
-.PHONY: bench help venv deps test test-agent test-agent-oldest test-unit sanity sanity-copy lint test-lab molecule demo lab-up lab-down lab-status clean
+.PHONY: bench help venv deps test test-agent test-agent-oldest test-faults test-unit sanity sanity-copy lint test-lab molecule demo lab-up lab-down lab-status clean
 
 help:
 	@sed -n '/^$$/q; s/^# \{0,1\}//p' Makefile
@@ -75,7 +75,7 @@ $(COLLECTIONS)/ansible_collections/pyosquery/fleet:
 # ---------------------------------------------------------------- tests
 
 # Suites from cheap to expensive; the first failure stops the run. The closing line counts suites.
-TEST_SUITES := test-agent test-agent-oldest test-unit lint sanity test-lab molecule
+TEST_SUITES := test-agent test-agent-oldest test-faults test-unit lint sanity test-lab molecule
 
 test: venv deps
 	@passed=0; for suite in $(TEST_SUITES); do \
@@ -91,7 +91,12 @@ test: venv deps
 	echo "suites: $$passed passed, 0 failed"
 
 test-agent: venv
-	$(BIN)/pytest -q tests/agent
+	$(BIN)/pytest -q tests/agent --ignore tests/agent/faults
+
+# Faults and hostile input against the real daemon (issue 11): full disks on a small tmpfs, a
+# read-only or corrupt store, FIFOs, /dev/zero, stale pidfiles, zombies, connection floods
+test-faults: venv
+	$(BIN)/pytest -q tests/agent/faults
 
 # The agent runs on the hosts' own Python, 3.9 or newer: its tests run again (all but the slow
 # watchdog, crash and profiler files) on the oldest Python found (pyenv's 3.9 here), in a venv of their own.
@@ -102,7 +107,7 @@ test-agent-oldest:
 	@[ -x $(OLD_VENV)/bin/pytest ] || { $(OLD_PYTHON) -m venv $(OLD_VENV) && \
 	  $(OLD_VENV)/bin/python -m pip install -q --progress-bar off -e 'files/agent[extensions]' pytest 2>&1 \
 	  | { grep -v '$(PIP_NOISE)' || true; }; }
-	$(OLD_VENV)/bin/pytest -q -p no:cacheprovider tests/agent --ignore tests/agent/test_daemon_crash.py \
+	$(OLD_VENV)/bin/pytest -q -p no:cacheprovider tests/agent --ignore tests/agent/faults --ignore tests/agent/test_daemon_crash.py \
 	  --ignore tests/agent/test_watchdog.py --ignore tests/agent/test_profile.py
 
 # Plugin unit tests: `ansible-test units` on the build copy at $(COPY) (made as for `make sanity`),

@@ -1,6 +1,7 @@
 """Run the real pyosqueryd on a temporary directory and talk to it over its socket."""
 
 import contextlib
+import glob
 import json
 import os
 import signal
@@ -65,15 +66,19 @@ class Daemon:
             time.sleep(0.1)
         raise AssertionError("timed out waiting for %s" % what)
 
-    def query(self, sql):
-        """Rows (dicts of strings) from the live daemon, through osquery's own Python SDK."""
+    def ask(self, sql):
+        """The live daemon's ExtensionResponse to `sql`, through osquery's own Python SDK."""
         import osquery   # pylint: disable=import-outside-toplevel
         client = osquery.ExtensionClient(path=self.paths["extensions_socket"])
         client.open(timeout=5)
         try:
-            response = client.extension_manager_client().query(sql)
+            return client.extension_manager_client().query(sql)
         finally:
             client.close()
+
+    def query(self, sql):
+        """Rows (dicts of strings) from the live daemon."""
+        response = self.ask(sql)
         assert response.status.code == 0, response.status.message
         return response.response
 
@@ -118,3 +123,41 @@ def daemon_factory(root):
     finally:
         for daemon in started:
             daemon.stop()
+
+
+def alive(pid):
+    """True while `pid` runs (a zombie left for a reaper counts as gone)."""
+    try:
+        with open("/proc/%d/stat" % pid, "rb") as handle:
+            return handle.read().rsplit(b")", 1)[1].split()[0] not in (b"Z", b"X")
+    except OSError:
+        return False
+
+
+def worker(daemon, previous=None):
+    """osquery_info of the worker answering on the socket, waiting for one other than `previous`."""
+    found = []
+
+    def answered():
+        try:
+            info = daemon.query("SELECT pid, watcher FROM osquery_info")[0]
+        except Exception:   # pylint: disable=broad-except  # no worker on the socket yet
+            return False
+        found[:] = [info]
+        return int(info["pid"]) != previous
+
+    daemon.wait_for(answered, "a worker other than %s" % previous, timeout=30)
+    return int(found[0]["pid"]), int(found[0]["watcher"])
+
+
+def status_log(daemon):
+    """Every status line of the watcher and its workers (glog: one file per process)."""
+    text = ""
+    for path in sorted(glob.glob(os.path.join(daemon.paths["logger_path"], "pyosqueryd.INFO.*"))):
+        with open(path, encoding="utf-8") as handle:
+            text += handle.read()
+    return text
+
+
+def schedule(daemon):
+    return {row["name"]: row for row in daemon.query("SELECT name, denylisted, executions FROM osquery_schedule")}

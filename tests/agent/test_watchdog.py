@@ -1,7 +1,6 @@
 """The watchdog with the real daemon and short limits: the watcher stops a worker that overruns CPU
 or memory, the next worker denylists the query, and the status log says so in osquery's words."""
 
-import glob
 import os
 import re
 import signal
@@ -9,6 +8,8 @@ import stat
 import time
 
 import pytest
+
+from daemon_harness import alive, schedule, status_log, worker
 
 
 INTERVAL = 3        # the watcher's check interval (osquery's, fixed)
@@ -38,44 +39,6 @@ def many_users(tmp_path_factory):
 
 def when_exists(sql, trigger):
     return "%s WHERE EXISTS (SELECT 1 FROM file WHERE path = '%s')" % (sql, trigger)
-
-
-def alive(pid):
-    """True while `pid` runs (a zombie left for a reaper counts as gone)."""
-    try:
-        with open("/proc/%d/stat" % pid, "rb") as handle:
-            return handle.read().rsplit(b")", 1)[1].split()[0] not in (b"Z", b"X")
-    except OSError:
-        return False
-
-
-def worker(daemon, previous=None):
-    """osquery_info of the worker answering on the socket, waiting for one other than `previous`."""
-    found = []
-
-    def answered():
-        try:
-            info = daemon.query("SELECT pid, watcher FROM osquery_info")[0]
-        except Exception:   # pylint: disable=broad-except  # no worker on the socket yet
-            return False
-        found[:] = [info]
-        return int(info["pid"]) != previous
-
-    daemon.wait_for(answered, "a worker other than %s" % previous, timeout=30)
-    return int(found[0]["pid"]), int(found[0]["watcher"])
-
-
-def status_log(daemon):
-    """Every status line of the watcher and its workers (glog: one file per process)."""
-    text = ""
-    for path in sorted(glob.glob(os.path.join(daemon.paths["logger_path"], "pyosqueryd.INFO.*"))):
-        with open(path, encoding="utf-8") as handle:
-            text += handle.read()
-    return text
-
-
-def schedule(daemon):
-    return {row["name"]: row for row in daemon.query("SELECT name, denylisted, executions FROM osquery_schedule")}
 
 
 def stop_after_trigger(daemon, trigger, pid):

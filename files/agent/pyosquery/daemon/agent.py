@@ -16,6 +16,7 @@ from pyosquery.daemon.identity import Identity, stored_uuid, hardware_uuid
 from pyosquery.logger.results import ResultsLog
 from pyosquery.scheduler.packs import PackSet
 from pyosquery.scheduler.runner import MARKER, Scheduler
+from pyosquery.sql.budget import Budget
 from pyosquery.sql.engine import Engine
 from pyosquery.store.db import Store
 from pyosquery.tables import osquery as osquery_tables
@@ -150,12 +151,20 @@ class Agent(osquery_tables.Runtime):
         from pyosquery.extensions.server import ExtensionServer   # pylint: disable=import-outside-toplevel
         try:
             server = ExtensionServer(self.values.extensions_socket, self.engine, lock=self.engine.lock,
-                                     options_provider=self._options, shutdown_request=self.stop.set)
+                                     options_provider=self._options, shutdown_request=self.stop.set,
+                                     budget=self.socket_budget())
             server.start()
         except Exception as error:   # pylint: disable=broad-except  # queries still run without the socket
             LOG.error("Cannot start the extension socket %s: %s", self.values.extensions_socket, error)
             return
         self.server = server
+
+    def socket_budget(self):
+        """Under a watcher, a client's query is stopped well before the watcher would stop the worker for it."""
+        if not watchdog_worker.is_worker():
+            return None
+        limits = watchdog_limits.for_values(self.values)
+        return Budget.under_watchdog(limits, watchdog_limits.cpu_limit_ms(limits, os.cpu_count() or 1))
 
     def _options(self):
         return {row["name"]: (row["value"], row["default_value"], row["type"]) for row in flags.table_rows(self.values)}

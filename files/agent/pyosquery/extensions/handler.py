@@ -20,10 +20,15 @@ def failed(message):
 
 
 class ManagerHandler(ExtensionManager.Iface):
-    """Answers the manager calls over one engine; `lock` serialises every use of that engine."""
+    """Answers the manager calls over one engine; `lock` serialises every use of that engine.
 
-    def __init__(self, engine, lock, options_provider, registry, shutdown_request=None):
+    Queries run within `budget` (pyosquery.sql.budget.Budget, or None for no limit).
+    """
+
+    def __init__(self, engine, lock, options_provider, registry, shutdown_request=None, budget=None):
+        # pylint: disable=too-many-arguments
         self.engine = engine
+        self.budget = budget
         self.lock = lock
         self.options_provider = options_provider
         self.registry = registry
@@ -74,7 +79,7 @@ class ManagerHandler(ExtensionManager.Iface):
     def query(self, sql):
         try:
             with self.lock:
-                names, rows = self.engine.query(sql)
+                names, rows = self.engine.query(sql, self.budget)
         except Exception as error:   # pylint: disable=broad-except  # every failure goes back to the caller
             return failed(convert.error_message(error))
         return ExtensionResponse(status=ok_status(), response=[convert.row_map(names, row) for row in rows])

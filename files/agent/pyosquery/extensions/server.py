@@ -35,12 +35,12 @@ class ExtensionServer:
     """
 
     def __init__(self, path, engine, *, options_provider=dict, extensions_registry=None,
-                 lock=None, shutdown_request=None):
+                 lock=None, shutdown_request=None, budget=None):
         # pylint: disable=too-many-arguments  # the daemon names them by keyword
         self.path = path
         self.lock = lock if lock is not None else threading.Lock()
         self.registry = extensions_registry if extensions_registry is not None else ExtensionRegistry()
-        handler = ManagerHandler(engine, self.lock, options_provider, self.registry, shutdown_request)
+        handler = ManagerHandler(engine, self.lock, options_provider, self.registry, shutdown_request, budget)
         self._processor = ExtensionManager.Processor(handler)
         self._listener = None
         self._inode = None

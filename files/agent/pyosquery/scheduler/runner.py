@@ -136,17 +136,30 @@ class Scheduler:
     # one query
 
     def execute(self, query, due):
+        """Run one query with the engine to ourselves; the marker names it only meanwhile.
+
+        The marker is written once the engine is ours: a socket client's query may hold it, and
+        a worker stopped for that client's query must not blame this one, which only waited.
+        """
         if self.values.schedule_lognames:
             LOG.info("Executing scheduled query %s", query.name)
         decorations = dict(self.decorations)
         decorations.update(self.packs.decorate("always", self.engine))
-        self.store.put(MARKER, query.name)
+        with self.engine.lock:
+            if self.stopping.is_set():
+                return      # the stop came while we waited: this query never ran
+            self.store.put(MARKER, query.name)
+            try:
+                self._execute(query, due, decorations)
+            finally:
+                if not self.resource_limit_hit:     # stopped for a limit: the marker must stay
+                    self.store.put(MARKER, "")
+
+    def _execute(self, query, due, decorations):
         try:
             (names, rows), cost = measured(lambda: self.engine.query(query.sql))
         except Exception as error:   # pylint: disable=broad-except  # one bad query must not stop the rest
             LOG.error("Error executing scheduled query %s: %s", query.name, error)
-            if not self.resource_limit_hit:     # interrupted for a limit: the marker must stay
-                self.store.put(MARKER, "")
             return
         size = diff.output_size(names, rows)
         records = diff.as_strings(names, rows)
@@ -161,8 +174,6 @@ class Scheduler:
                "wall_ms": cost.wall_ms, "user_ms": cost.user_ms, "system_ms": cost.system_ms,
                "memory": cost.memory, "rows": len(rows), "output_size": size}
         self.store.record_run(query.name, stats, run)
-        if not self.resource_limit_hit:
-            self.store.put(MARKER, "")
 
     def _differential(self, query, item, records):
         """Log what changed since the stored rows, then store the new rows (at-least-once)."""

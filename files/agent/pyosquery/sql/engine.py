@@ -5,6 +5,7 @@ import threading
 import apsw
 
 from pyosquery.sql import readonly
+from pyosquery.sql.budget import PROGRESS_STEPS
 from pyosquery.sql.collations import COLLATIONS
 from pyosquery.sql.vtable import QueryError, TableModule
 from pyosquery.tables.spec import load_tables
@@ -45,8 +46,12 @@ class Engine:
                                       use_bestindex_object=True, eponymous_only=True,
                                       read_only=True)
 
-    def query(self, sql):
-        """Run `sql`; return (column names, list of row tuples) of its last statement."""
+    def query(self, sql, budget=None):
+        """Run `sql`; return (column names, list of row tuples) of its last statement.
+
+        With a `budget` (pyosquery.sql.budget.Budget) the query stops with a QueryError saying
+        why once it spends more CPU time or memory than the budget allows.
+        """
         result = [[], []]
 
         def trace(cursor, _sql, _bindings):
@@ -58,8 +63,19 @@ class Engine:
         with self.lock:
             cursor = self.connection.cursor()
             cursor.exec_trace = trace
-            for row in cursor.execute(sql):
-                result[1].append(row)
+            meter = None if budget is None else budget.meter()
+            if meter is not None:
+                self.connection.set_progress_handler(meter, PROGRESS_STEPS)
+            try:
+                for row in cursor.execute(sql):
+                    result[1].append(row)
+            except apsw.InterruptError:
+                if meter is not None and meter.reason:
+                    raise QueryError("%s; it was stopped" % meter.reason) from None
+                raise
+            finally:
+                if meter is not None:
+                    self.connection.set_progress_handler(None)
         return result[0], result[1]
 
     def query_dicts(self, sql):
