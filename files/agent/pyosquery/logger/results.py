@@ -7,12 +7,20 @@ The stdout plugin writes the same lines to standard output.
 """
 
 import json
+import logging
 import os
 import sys
 import time
 
+from pyosquery.logger import whole_lines
+
+LOG = logging.getLogger("pyosquery.logger")
 RESULTS = "pyosqueryd.results.log"
 SNAPSHOTS = "pyosqueryd.snapshots.log"
+
+
+class NotWritten(Exception):
+    """Lines that could not be written (the file is as before); the log has reported it."""
 
 
 def calendar_time(now):
@@ -70,8 +78,11 @@ class ResultsLog:
         self.rotate = values.logger_rotate
         self.rotate_size = values.logger_rotate_size
         self.rotate_max = values.logger_rotate_max_files
+        self.failing = set()        # files whose last write failed (reported once, until one succeeds)
         if not self.to_stdout:
             os.makedirs(self.directory, mode=0o750, exist_ok=True)
+            for name in (RESULTS, SNAPSHOTS):
+                self._repair(os.path.join(self.directory, name))
             self._append(RESULTS, [])     # osquery creates the results file at start-up
 
     def results(self, lines):
@@ -80,22 +91,38 @@ class ResultsLog:
     def snapshots(self, lines):
         self._append(SNAPSHOTS, lines)
 
+    @staticmethod
+    def _repair(path):
+        removed = whole_lines.repair_tail(path)
+        if removed:
+            LOG.warning("%s ended in a partial line (%d bytes, left by an interrupted write): removed",
+                        path, removed)
+
     def _append(self, name, lines):
+        """Write the lines whole or not at all; raises NotWritten, reporting only the first of failures in a row."""
         if self.to_stdout:
             sys.stdout.write("".join(line + "\n" for line in lines))
             sys.stdout.flush()
             return
         path = os.path.join(self.directory, name)
-        if self.rotate and lines:
-            self._maybe_rotate(path)
-        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, self.mode)
         try:
-            data = "".join(line + "\n" for line in lines).encode("utf-8")
-            while data:
-                data = data[os.write(fd, data):]
-            os.fchmod(fd, self.mode)
-        finally:
-            os.close(fd)
+            if self.rotate and lines:
+                self._maybe_rotate(path)
+            fd = os.open(path, whole_lines.OPEN_FLAGS, self.mode)
+            try:
+                whole_lines.append(fd, "".join(line + "\n" for line in lines).encode("utf-8"))
+                os.fchmod(fd, self.mode)
+            finally:
+                os.close(fd)
+        except OSError as error:
+            if path not in self.failing:
+                self.failing.add(path)
+                LOG.error("Cannot write results to %s: %s; differential results are logged again once it can be "
+                          "written, snapshots until then are lost", path, error.strerror or error)
+            raise NotWritten(path) from error
+        if path in self.failing:
+            self.failing.discard(path)
+            LOG.info("Writing results to %s again", path)
 
     def _maybe_rotate(self, path):
         try:

@@ -12,6 +12,8 @@ import sys
 import threading
 import time
 
+from pyosquery.logger import whole_lines
+
 PROGRAM = "pyosqueryd"
 LEVELS = ((logging.INFO, "INFO"), (logging.WARNING, "WARNING"), (logging.ERROR, "ERROR"))
 
@@ -36,18 +38,25 @@ class _ThreadId(logging.Filter):
 
 
 class LevelFile(logging.Handler):
-    """One severity's file, opened on its first message (as glog does), with its symlink."""
+    """One severity's file, opened on its first message (as glog does), with its symlink.
+
+    Lines are written whole or not at all (pyosquery.logger.whole_lines); lines that cannot be
+    written (a full disk) wait, up to PENDING_MAX of them, and go out first once writing works again.
+    """
+
+    PENDING_MAX = 1000
 
     def __init__(self, directory, level, name):
         logging.Handler.__init__(self, level)
         self.directory = directory
         self.name_ = name
-        self.stream = None
+        self.fd = None
+        self.pending = []
 
     def _open(self):
         stamp = time.strftime("%Y%m%d-%H%M%S")
         path = os.path.join(self.directory, "%s.%s.%s.%d" % (PROGRAM, self.name_, stamp, os.getpid()))
-        self.stream = open(path, "a", encoding="utf-8")   # pylint: disable=consider-using-with
+        self.fd = os.open(path, whole_lines.OPEN_FLAGS, 0o644)
         link = os.path.join(self.directory, "%s.%s" % (PROGRAM, self.name_))
         try:
             if os.path.islink(link) or os.path.exists(link):
@@ -58,17 +67,24 @@ class LevelFile(logging.Handler):
 
     def emit(self, record):
         try:
-            if self.stream is None:
-                self._open()
-            self.stream.write(self.format(record) + "\n")
-            self.stream.flush()
+            line = self.format(record) + "\n"
         except Exception:   # pylint: disable=broad-except
             self.handleError(record)
+            return
+        self.pending.append(line)
+        try:
+            if self.fd is None:
+                self._open()
+            whole_lines.append(self.fd, "".join(self.pending).encode("utf-8"))
+        except OSError:
+            del self.pending[:-self.PENDING_MAX]    # kept for the next message; the oldest go first
+            return
+        self.pending = []
 
     def close(self):
-        if self.stream is not None:
-            self.stream.close()
-            self.stream = None
+        if self.fd is not None:
+            os.close(self.fd)
+            self.fd = None
         logging.Handler.close(self)
 
 

@@ -165,10 +165,13 @@ class Scheduler:
         records = diff.as_strings(names, rows)
         item = {"name": query.name, "host": self.host(), "now": cost.started, "epoch": self.values.schedule_epoch,
                 "numerics": False, "decorations": decorations}
-        if query.snapshot:
-            self.log.snapshots(results.snapshot_lines(item, records, self.values.logger_snapshot_event_type))
-        else:
-            self._differential(query, item, records)
+        try:
+            if query.snapshot:
+                self.log.snapshots(results.snapshot_lines(item, records, self.values.logger_snapshot_event_type))
+            else:
+                self._differential(query, item, records)
+        except results.NotWritten:
+            pass    # the log reported it; the stored rows stay as they were, so the next run logs the change
         stats = fold(self.stats[query.name], cost, size, time.time())
         run = {"name": query.name, "started": cost.started, "lateness_ms": max(0.0, (cost.started - due) * 1000.0),
                "wall_ms": cost.wall_ms, "user_ms": cost.user_ms, "system_ms": cost.system_ms,
