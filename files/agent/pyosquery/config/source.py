@@ -2,7 +2,10 @@
 
 import json
 
+from pyosquery import bounded
+
 MAX_SIZE = 4 * 1024 * 1024      # bytes after comment stripping (osquery 5.12)
+MAX_FILE_SIZE = 2 * MAX_SIZE    # bytes read at most: comments may take as much room as the config
 MAX_DEPTH = 32                  # nested objects/arrays, the root object counting as one
 
 
@@ -16,12 +19,9 @@ class ConfigError(Exception):
 
 def read_text(path):
     try:
-        with open(path, encoding="utf-8") as handle:
-            return handle.read()
-    except OSError as error:
-        raise ConfigError("%s: cannot read: %s" % (path, error.strerror or error)) from None
-    except UnicodeDecodeError as error:
-        raise ConfigError("%s: not UTF-8 text: %s" % (path, error.reason)) from None
+        return bounded.read_text(path, MAX_FILE_SIZE)
+    except bounded.Unreadable as error:
+        raise ConfigError("%s: %s" % (path, error)) from None
 
 
 def _is_comment(line):

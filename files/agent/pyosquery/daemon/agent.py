@@ -94,6 +94,9 @@ class Agent(osquery_tables.Runtime):
         except config_lib.ConfigError as error:
             LOG.error("Error reading config: %s", error)
             return False
+        except Exception as error:   # pylint: disable=broad-except  # whatever the cause, the running config stays
+            LOG.error("Error reading config: %s: %s: %s", self.values.config_path, type(error).__name__, error)
+            return False
         for warning in self.values.apply_config_options(loaded.options) + loaded.warnings:
             LOG.warning("%s", warning)
         self.config_hash = loaded.hash

@@ -3,12 +3,14 @@
 import fnmatch
 import os
 
+from pyosquery import bounded
 from pyosquery.flags.definitions import lookup
 from pyosquery.flags.values import FlagError, Values
 
 DEFAULT_FLAGFILE = "/etc/pyosquery/pyosquery.flags"
 # flagfiles may name other flagfiles; a loop must end in an error, not a recursion crash
 _MAX_FLAGFILE_DEPTH = 8
+MAX_FLAGFILE_SIZE = 1024 * 1024
 
 
 def _split(token):
@@ -66,10 +68,9 @@ def _read_flagfile(path, program, depth=0):
     if depth > _MAX_FLAGFILE_DEPTH:
         raise FlagError("%s: flagfiles nest too deeply" % path)
     try:
-        with open(path, encoding="utf-8") as handle:
-            lines = handle.read().splitlines()
-    except (OSError, UnicodeDecodeError) as error:
-        raise FlagError("cannot read flagfile %s: %s" % (path, getattr(error, "strerror", None) or error)) from None
+        lines = bounded.read_text(path, MAX_FLAGFILE_SIZE).splitlines()
+    except bounded.Unreadable as error:
+        raise FlagError("flagfile %s: %s" % (path, error)) from None
     assignments, applies = [], True
     for number, raw in enumerate(lines, start=1):
         line = raw.strip()
