@@ -16,6 +16,15 @@ REFUSED = [
     "PRAGMA journal_mode = WAL",
     "SELECT load_extension('/tmp/x.so')",
     "DROP TABLE processes",
+    # issue 11: a schema_version write, transactions that would stay open on the shared connection, REINDEX
+    "PRAGMA schema_version = 7",
+    "PRAGMA main.schema_version = 7",
+    "BEGIN",
+    "BEGIN IMMEDIATE",
+    "SAVEPOINT s",
+    "SELECT 1; BEGIN",
+    "REINDEX",
+    "/* a comment first */ REINDEX nocase",
 ]
 
 
@@ -26,6 +35,15 @@ def test_writes_are_refused(engine, sql):
         engine.query(sql)
     message = str(caught.value)
     assert "read-only" in message or "may not be modified" in message
+
+
+def test_no_transaction_stays_open_and_the_schema_is_unchanged(engine):
+    version = engine.query("PRAGMA schema_version")[1]
+    for sql in ("BEGIN", "SAVEPOINT s", "PRAGMA schema_version = 99"):
+        with pytest.raises(ReadOnlyError):
+            engine.query(sql)
+    assert engine.connection.in_transaction is False
+    assert engine.query("PRAGMA schema_version")[1] == version
 
 
 def test_attach_leaves_no_file(engine, tmp_path):

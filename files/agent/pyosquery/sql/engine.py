@@ -54,8 +54,9 @@ class Engine:
         """
         result = [[], []]
 
-        def trace(cursor, _sql, _bindings):
+        def trace(cursor, statement, _bindings):
             # called before each statement runs: its columns are known even with no rows
+            readonly.check_statement(cursor, statement)
             result[0] = [name for name, _ in cursor.get_description()]
             result[1] = []
             return True
@@ -87,7 +88,8 @@ class Engine:
         """[(name, declared type)] of the first statement of `sql`, without running it."""
         found = []
 
-        def stop(cursor, _sql, _bindings):
+        def stop(cursor, statement, _bindings):
+            readonly.check_statement(cursor, statement)
             found[:] = cursor.get_description()
             raise _Prepared()
 

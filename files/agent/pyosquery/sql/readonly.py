@@ -1,12 +1,17 @@
 """The authorizer that keeps every query read-only, local or over the socket."""
 
+import re
+
 import apsw
 
-# Statements that only read. Anything not listed is refused.
-ALLOWED = {
-    apsw.SQLITE_SELECT, apsw.SQLITE_READ, apsw.SQLITE_FUNCTION, apsw.SQLITE_RECURSIVE,
-    apsw.SQLITE_TRANSACTION, apsw.SQLITE_SAVEPOINT,
-}
+# Actions that only read. Anything not listed is refused: transactions too, as an open one would
+# stay on the connection that the scheduler and every socket client share.
+ALLOWED = {apsw.SQLITE_SELECT, apsw.SQLITE_READ, apsw.SQLITE_FUNCTION, apsw.SQLITE_RECURSIVE}
+
+# The statements that may run, by their first keyword. Some statements reach no authorizer check
+# at all (REINDEX with no argument), so the kind of statement is checked too.
+STATEMENTS = {"SELECT", "WITH", "VALUES", "PRAGMA", "EXPLAIN"}
+_FIRST_WORD = re.compile(r"(?:\s+|--[^\n]*(?:\n|$)|/\*.*?(?:\*/|$))*([A-Za-z]*)", re.S)
 
 # PRAGMAs that report and change nothing, with or without an argument.
 READ_ONLY_PRAGMAS = {
@@ -21,6 +26,15 @@ REFUSED_FUNCTIONS = {"load_extension", "readfile", "writefile", "edit", "fts3_to
 
 class ReadOnlyError(apsw.AuthError):
     """A statement that would change state, which the agent never runs."""
+
+
+def check_statement(cursor, sql):
+    """An apsw exec tracer's check, before each statement runs: refuse what is not a read."""
+    word = _FIRST_WORD.match(sql).group(1).upper()
+    if word and word not in STATEMENTS:     # no word: only comments, nothing runs
+        raise ReadOnlyError("refused: %s; pyosquery SQL is read-only" % word)
+    if not cursor.is_readonly:
+        raise ReadOnlyError("refused: %s that writes; pyosquery SQL is read-only" % word)
 
 
 def _action_name(code):
