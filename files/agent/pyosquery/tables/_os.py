@@ -84,6 +84,20 @@ def list_dir(path):
         raise
 
 
+def scan_dir(path):
+    """os.DirEntry objects of a directory, as far as it can be read.
+
+    Reading can fail after opening (a zombie's /proc/<pid>/net opens, then gives EINVAL):
+    the entries read so far are kept and the rest skipped.
+    """
+    try:
+        with os.scandir(path) as entries:
+            yield from entries
+    except OSError as error:
+        if not skipped(error):
+            raise
+
+
 def stat(path, follow_symlinks=True):
     """os.stat result, or None."""
     try:

@@ -22,20 +22,13 @@ def walk(top):
     stack = [top]
     while stack:
         current = stack.pop()
-        try:
-            entries = os.scandir(current)
-        except OSError as error:
-            if _os.skipped(error):
+        for entry in _os.scan_dir(current):
+            yield entry.path, current
+            try:
+                if entry.is_dir(follow_symlinks=False):
+                    stack.append(entry.path)
+            except OSError:
                 continue
-            raise
-        with entries:
-            for entry in entries:
-                yield entry.path, current
-                try:
-                    if entry.is_dir(follow_symlinks=False):
-                        stack.append(entry.path)
-                except OSError:
-                    continue
 
 
 def _glob(pattern):
