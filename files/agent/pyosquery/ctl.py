@@ -14,7 +14,7 @@ import tempfile
 import time
 
 from pyosquery import __version__, flags
-from pyosquery.daemon.pidfile import read_pid
+from pyosquery.daemon.pidfile import live_pid
 
 DAEMON = os.path.join(os.path.dirname(os.path.abspath(sys.argv[0] or sys.executable)), "pyosqueryd")
 NOT_RUNNING = 3
@@ -22,17 +22,8 @@ STOP_TIMEOUT = 20.0
 
 
 def running_pid(pidfile):
-    """The daemon's pid when its pidfile names a live process, else None."""
-    pid = read_pid(pidfile)
-    if pid is None:
-        return None
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return None
-    except PermissionError:
-        pass        # alive, owned by someone else
-    return pid
+    """The daemon's pid while a live pyosqueryd holds its pidfile, else None (a stale pidfile names anyone)."""
+    return live_pid(pidfile)
 
 
 def daemon_command(args):
@@ -71,7 +62,8 @@ def stop(_args, pidfile):
             print("pyosqueryd stopped")
             return 0
         time.sleep(0.1)
-    os.kill(pid, signal.SIGKILL)
+    if running_pid(pidfile) == pid:     # still our daemon, not a process that took its pid since
+        os.kill(pid, signal.SIGKILL)
     print("pyosqueryd killed after %d s" % STOP_TIMEOUT)
     return 0
 

@@ -42,6 +42,40 @@ class Pidfile:
         self.fd = None
 
 
+def live_pid(path):
+    """The pid of the live daemon that holds the pidfile at `path`, or None.
+
+    A pidfile a killed daemon left behind names a pid that may belong to anything by now, so the
+    pid counts only while the pidfile is locked (our daemon holds the lock for as long as it runs)
+    and that process's command line is pyosqueryd's.
+    """
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC | os.O_NOFOLLOW)
+    except OSError:
+        return None
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+    except OSError as error:
+        if error.errno not in (errno.EAGAIN, errno.EWOULDBLOCK):
+            raise
+    else:
+        return None         # nobody holds it: stale
+    finally:
+        os.close(fd)
+    pid = read_pid(path)
+    return pid if pid is not None and _is_daemon(pid) else None
+
+
+def _is_daemon(pid):
+    """True when the process runs pyosqueryd (its console script, or the module)."""
+    try:
+        with open("/proc/%d/cmdline" % pid, "rb") as handle:
+            words = handle.read().split(b"\0")[:3]
+    except OSError:
+        return False
+    return any(os.path.basename(word) == b"pyosqueryd" for word in words) or b"pyosquery.daemon.main" in words
+
+
 def read_pid(path):
     """The pid written in a pidfile, or None."""
     try:
