@@ -10,7 +10,7 @@ import os
 import sys
 
 from pyosquery import __version__, flags
-from pyosquery.daemon.pidfile import Pidfile, PidfileBusy
+from pyosquery.daemon.pidfile import Pidfile, PidfileBusy, read_pid
 from pyosquery.logger import status
 from pyosquery.watchdog import worker
 
@@ -119,6 +119,18 @@ def main(argv=None):
     except PidfileBusy:
         sys.stderr.write("%s Pidfile check failed: Pidfile::Error::Busy\n" % PROGRAM)
         return 1
+    # one daemon per database: a second one would log every result twice
+    store_lock = None if values.disable_database or values.ephemeral else Pidfile(values.database_path + ".lock")
+    try:
+        if store_lock is not None:
+            store_lock.acquire()
+    except PidfileBusy:
+        message = "the database %s is in use by another %s (pid %s)" % (
+            values.database_path, PROGRAM, read_pid(store_lock.path) or "unknown")
+        LOG.error("%s", message)
+        sys.stderr.write("%s: %s\n" % (PROGRAM, message))
+        pidfile.release()
+        return 1
     try:
         if values.watchdog_level >= 0 and not values.disable_watchdog:
             lower_priority()    # the whole process group: the worker and extensions inherit it
@@ -126,6 +138,8 @@ def main(argv=None):
             return run_agent(values)
         return run_watcher(values, command)
     finally:
+        if store_lock is not None:
+            store_lock.release()
         pidfile.release()
 
 
