@@ -10,8 +10,11 @@ def test_a_second_daemon_on_the_same_database_refuses(daemons, tmp_path):
     (tmp_path / "second").mkdir()
     second = Daemon(tmp_path / "second", {"schedule": {"t": {"query": "SELECT 1 AS a", "interval": 1}}})
     second.paths["database_path"] = first.paths["database_path"]
-    second.start(wait_socket=False)
-    assert second.proc.wait(30) == 1
+    try:
+        second.start(wait_socket=False)
+        assert second.proc.wait(30) == 1
+    finally:
+        second.stop()
     stderr = second.proc.stderr.read().decode()
     assert "the database %s is in use by another pyosqueryd (pid %d)" % (first.paths["database_path"], watcher) \
         in stderr, stderr
