@@ -86,6 +86,14 @@ def test_flagfile_program_sections(tmp_path):
     assert values.verbose is True and values.force is True and values.json is False
 
 
+@pytest.mark.parametrize("line", ["logger_path=/var/log/other", "verbose", "noverbose", "config_path = /x"])
+def test_a_flag_without_its_dashes_names_file_and_line(tmp_path, line):
+    # gflags would read the line as program names and silently skip every flag after it
+    path = write(tmp_path, "pyosquery.flags", "--config_path=/etc/x.conf\n%s\n--verbose\n" % line)
+    with pytest.raises(flags.FlagError, match=r"pyosquery\.flags:2: .*a flag needs its leading '--'"):
+        parse(["--flagfile=" + path])
+
+
 def test_unknown_flag_in_flagfile_names_file_and_line(tmp_path):
     path = write(tmp_path, "pyosquery.flags", "# comment\n--verbose\n--foo=1\n")
     with pytest.raises(flags.FlagError, match=r"pyosquery\.flags:3: unknown flag --foo$"):

@@ -63,6 +63,12 @@ def _program_matches(line, program):
     return any(fnmatch.fnmatch(base, pattern) for pattern in line.split())
 
 
+def _looks_like_flag(line):
+    """A line without '-' that is a flag's name or assignment, not a list of program names."""
+    name = line.split("=", 1)[0].strip()
+    return "=" in line or lookup(name) is not None or (name.startswith("no") and lookup(name[2:]) is not None)
+
+
 def _read_flagfile(path, program, depth=0):
     """[(flag, text)] from one flagfile, nested flagfiles expanded in place."""
     if depth > _MAX_FLAGFILE_DEPTH:
@@ -77,6 +83,10 @@ def _read_flagfile(path, program, depth=0):
         if not line or line.startswith("#"):
             continue
         if not line.startswith("-"):
+            if _looks_like_flag(line):
+                raise FlagError("%s:%d: %s: a flag needs its leading '--' (without it the line names the programs "
+                                "the next flags are for, and every flag after it would be skipped)"
+                                % (path, number, line))
             applies = _program_matches(line, program)
             continue
         if not applies:     # flags for another program may be unknown to this one
