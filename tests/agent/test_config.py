@@ -182,8 +182,8 @@ def test_interval_default_and_invalid_intervals(tmp_path):
     cfg = load(path, "--schedule_default_interval=900")
     intervals = {name: query.interval for name, query in by_name(cfg).items()}
     assert intervals == {"default": 900, "text": 120, "week": 604800}
-    assert cfg.warnings == ["Query has invalid interval: zero: 0", "Query has invalid interval: long: 604801",
-                            "Query has invalid interval: negative: -5"]
+    assert cfg.skipped == ["%s: $.schedule.%s.interval: Query has invalid interval: %s: %s" % (path, name, name, value)
+                           for name, value in (("zero", 0), ("long", 604801), ("negative", -5))]
 
 
 @pytest.mark.parametrize("raw, expected", [
@@ -216,7 +216,7 @@ def test_reserved_names_rejected(tmp_path):
                                                      "fine")}})
     cfg = load(path)
     assert list(by_name(cfg)) == ["fine"]
-    assert len(cfg.warnings) == 5 and all("reserved" in warning for warning in cfg.warnings)
+    assert len(cfg.skipped) == 5 and all("reserved" in warning for warning in cfg.skipped)
 
 
 def test_decorators(tmp_path):
@@ -316,6 +316,29 @@ def test_config_check_failures(tmp_path, engine, content, expected):
     out, err = io.StringIO(), io.StringIO()
     assert config.run_config_check(values_for(path), engine, out, err) == 1
     assert out.getvalue() == "" and err.getvalue() == expected.format(path=path)
+
+
+@pytest.mark.parametrize("interval", [0, -5, 604801, 10 ** 12])
+def test_config_check_fails_on_an_interval_the_scheduler_would_skip(tmp_path, engine, interval):
+    path = write(tmp_path / "p.conf", {"packs": {"p": {"queries": {"q": {"query": "select 1", "interval": interval}}}}})
+    out, err = io.StringIO(), io.StringIO()
+    assert config.run_config_check(values_for(path), engine, out, err) == 1
+    assert err.getvalue() == ("Error reading config: %s: $.packs.p.queries.q.interval: Query has invalid interval: "
+                              "pack_p_q: %d\n" % (path, interval))
+
+
+def test_config_check_warns_of_unknown_keys_and_options_with_file_and_json_path(tmp_path, engine):
+    write(tmp_path / "packs" / "ir.conf", {"queries": {"q": {"query": "select 1", "snapshop": True}}})
+    path = write(tmp_path / "p.conf", {"optoins": {}, "options": {"no_such_flag": 1},
+                                       "schedule": {"a": {"query": "select 1", "intervl": 60}},
+                                       "packs": {"ir": "packs/ir.conf"}})
+    out, err = io.StringIO(), io.StringIO()
+    assert config.run_config_check(values_for(path), engine, out, err) == 0
+    assert err.getvalue().splitlines() == [
+        "Warning: %s: $.optoins: unknown key, ignored" % path,
+        "Warning: %s: $.schedule.a.intervl: unknown key, ignored" % path,
+        "Warning: %s: $.options: Cannot set unknown or invalid flag: no_such_flag" % path,
+        "Warning: %s: $.queries.q.snapshop: unknown key, ignored" % (tmp_path / "packs" / "ir.conf")]
 
 
 def test_config_dump_prints_each_raw_source(tmp_path):

@@ -40,14 +40,18 @@ def check(config, engine):
 
 
 def run_config_check(values, engine, out, err):
-    """`--config_check`: 0 and nothing on `out` for a good config; else `Error reading config: ...` lines, 1."""
+    """`--config_check`: 0 and nothing on `out` for a good config; else `Error reading config: ...` lines, 1.
+
+    Warnings (unknown keys or options, duplicate keys) go to `err` too, and do not fail the check.
+    """
     del out     # a good config prints nothing, as osquery
     try:
         config = loader.load(values.config_path, values)
     except ConfigError as error:
         problems = error.messages
     else:
-        problems = check(config, engine)
+        # the daemon would skip a query with a bad interval or a reserved name: not a config to deploy
+        problems = config.skipped + check(config, engine)
         for warning in config.warnings:
             err.write("Warning: %s\n" % warning)
     for problem in problems:

@@ -7,7 +7,7 @@ import os
 
 from pyosquery.config import packs, source, validate
 from pyosquery.config.source import ConfigError
-from pyosquery.flags import FlagError
+from pyosquery.flags import FlagError, Values
 
 Decorator = collections.namedtuple("Decorator", "when sql source")   # when: "load", "always" or seconds
 
@@ -24,6 +24,7 @@ class Config:     # pylint: disable=too-many-instance-attributes  # plain record
         self.decorators = []    # [Decorator]
         self.packs = []         # [packs.Pack]
         self.warnings = []
+        self.skipped = []       # queries the scheduler skips (osquery logs them); --config_check fails on them
 
     @property
     def hash(self):
@@ -48,7 +49,10 @@ def _read_document(path, errors, warnings, definition=None):
     warnings.extend(duplicates)
     problems = validate.errors(path, data, definition)
     errors.extend(problems)
-    return text, (None if problems else data)
+    if problems:
+        return text, None
+    warnings.extend(validate.unknown_keys(path, data, definition))
+    return text, data
 
 
 def _pack_paths(name, value, origin):
@@ -60,11 +64,12 @@ def _pack_paths(name, value, origin):
 
 
 def _collect_packs(documents, config, errors):
-    """[(name, body, source file)]: `main` from the last `schedule`, then the packs; a later one wins per name."""
+    """[(name, body, source file, JSON path of its queries)]: `main` from the last `schedule`, then the packs;
+    a later one wins per name."""
     schedule, named = None, collections.OrderedDict()
     for path, data in documents:
         if "schedule" in data:
-            schedule = ("main", {"queries": data["schedule"]}, path)
+            schedule = ("main", {"queries": data["schedule"]}, path, ("schedule",))
         for name, value in data.get("packs", {}).items():
             named[name] = (value, path)
     found = collections.OrderedDict()
@@ -72,7 +77,7 @@ def _collect_packs(documents, config, errors):
         found["main"] = schedule
     for name, (value, origin) in named.items():
         if isinstance(value, dict):
-            found[name] = (name, value, origin)
+            found[name] = (name, value, origin, ("packs", name, "queries"))
             continue
         paths = _pack_paths(name, value, origin)
         if not paths:
@@ -81,7 +86,7 @@ def _collect_packs(documents, config, errors):
             text, body = _read_document(path, errors, config.warnings, "pack")
             if body is not None:
                 config.pack_files[path] = text
-                found[pack_name] = (pack_name, body, path)
+                found[pack_name] = (pack_name, body, path, ("queries",))
     return list(found.values())
 
 
@@ -116,7 +121,17 @@ def _read_sources(config_path, config, errors):
             documents.append((path, data))
             config.data.update(data)
             config.options.update(data.get("options", {}))
+            config.warnings += _option_warnings(path, data.get("options", {}))
     return documents
+
+
+def _option_warnings(path, options):
+    """The warnings osquery gives for one file's options (unknown or command-line-only flags), located."""
+    try:
+        found = Values().apply_config_options(options)
+    except FlagError:
+        return []       # a bad value: load() reports it as an error
+    return ["%s: $.options: %s" % (path, warning) for warning in found]
 
 
 def load(config_path, values):
@@ -129,12 +144,13 @@ def load(config_path, values):
     documents = _read_sources(config_path, config, errors)
     effective = values.copy()
     try:
-        effective.apply_config_options(config.options)
+        effective.apply_config_options(config.options)      # its warnings come located, per file, from above
     except FlagError as error:
         errors.append("%s: options: %s" % (config_path, error))
     found = _collect_packs(documents, config, errors)
     if errors:
         raise ConfigError(*errors)
-    config.packs = [packs.build_pack(name, body, path, effective, config.warnings) for name, body, path in found]
+    config.packs = [packs.build_pack(name, body, path, effective, config.skipped, where)
+                    for name, body, path, where in found]
     _collect_decorators(documents, config)
     return config

@@ -2,6 +2,8 @@
 
 import collections
 
+from pyosquery.config.validate import json_path
+
 MAX_INTERVAL = 604800       # one week: osquery rejects longer intervals
 RESERVED_PREFIXES = ("query.", "cache.", "config_views.")
 RESERVED_SUFFIXES = ("epoch", "counter")
@@ -51,15 +53,15 @@ def _text(value):
 
 
 def _query(pack, short_name, body, source, values):
-    """A Query, or a warning saying why this one is not scheduled."""
+    """(Query, None), or (None, (the key at fault or None, osquery's warning)) when it is not scheduled."""
     name = full_name(pack, short_name, values.pack_delimiter)
     if is_reserved(name):
-        return None, "Query name is reserved and cannot be scheduled: %s" % name
+        return None, (None, "Query name is reserved and cannot be scheduled: %s" % name)
     raw_interval = body.get("interval")
     interval = values.schedule_default_interval if raw_interval is None else to_count(raw_interval)
     if interval is None or interval <= 0 or interval > MAX_INTERVAL:
         shown = interval if raw_interval is None else raw_interval
-        return None, "Query has invalid interval: %s: %s" % (name, shown)
+        return None, ("interval", "Query has invalid interval: %s: %s" % (name, shown))
     return Query(name=name, short_name=short_name, pack=pack, sql=body["query"], interval=interval,
                  snapshot=to_bool(body.get("snapshot"), False), removed=to_bool(body.get("removed"), True),
                  denylist=to_bool(body.get("denylist"), True), platform=_text(body.get("platform")),
@@ -67,13 +69,16 @@ def _query(pack, short_name, body, source, values):
                  startup_priority=to_count(body.get("startup_priority")), source=source), None
 
 
-def build_pack(name, body, source, values, warnings):
-    """A Pack from its (schema-valid) JSON object; rejected queries add to `warnings`."""
+def build_pack(name, body, source, values, skipped, where=("queries",)):
+    """A Pack from its (schema-valid) JSON object at JSON path `where` of file `source`;
+    rejected queries add '<file>: <JSON path>: <osquery's warning>' to `skipped`."""
     queries = []
     for short_name, query_body in body.get("queries", {}).items():
-        query, warning = _query(name, short_name, query_body, source, values)
-        if warning:
-            warnings.append(warning)
+        query, rejected = _query(name, short_name, query_body, source, values)
+        if rejected:
+            key, warning = rejected
+            location = list(where) + [short_name] + ([key] if key else [])
+            skipped.append("%s: %s: %s" % (source, json_path(location), warning))
         else:
             queries.append(query)
     return Pack(name=name, queries=tuple(queries), discovery=tuple(body.get("discovery", ())),

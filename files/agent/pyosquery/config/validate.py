@@ -27,6 +27,38 @@ def _validator(definition):
     return cls(document)
 
 
+def _closed(node):
+    """A copy of a schema in which every object with declared properties takes no others."""
+    if isinstance(node, list):
+        return [_closed(item) for item in node]
+    if not isinstance(node, dict):
+        return node
+    copy = {key: _closed(value) for key, value in node.items()}
+    if "properties" in copy and "additionalProperties" not in copy:
+        copy["additionalProperties"] = False
+    return copy
+
+
+@functools.lru_cache(maxsize=None)
+def _closed_validator(definition):
+    document = _closed(_validator(definition).schema)
+    return jsonschema.validators.validator_for(document)(document)
+
+
+def unknown_keys(path, data, definition=None):
+    """'<path>: <json path>: unknown key, ignored' for each key the schema does not declare.
+
+    osquery ignores such keys, so a misspelled one (`intervl`, `snapshop`, `optoins`) silently
+    loses what it meant to set: worth a warning, never an error.
+    """
+    found = []
+    for error in _closed_validator(definition).iter_errors(data):
+        if error.validator == "additionalProperties" and isinstance(error.instance, dict):
+            known = error.schema.get("properties", {})
+            found += [list(error.absolute_path) + [key] for key in error.instance if key not in known]
+    return ["%s: %s: unknown key, ignored" % (path, json_path(where)) for where in sorted(found, key=str)]
+
+
 def json_path(path):
     """$.schedule.procs.interval; keys that are not identifiers are quoted: $.packs["my pack"]."""
     text = "$"

@@ -97,7 +97,8 @@ class Agent(osquery_tables.Runtime):
         except Exception as error:   # pylint: disable=broad-except  # whatever the cause, the running config stays
             LOG.error("Error reading config: %s: %s: %s", self.values.config_path, type(error).__name__, error)
             return False
-        for warning in self.values.apply_config_options(loaded.options) + loaded.warnings:
+        self.values.apply_config_options(loaded.options)    # its warnings are in loaded.warnings, with the file
+        for warning in loaded.warnings + loaded.skipped:
             LOG.warning("%s", warning)
         self.config_hash = loaded.hash
         self.config_valid = 1
