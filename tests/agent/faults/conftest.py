@@ -1,4 +1,4 @@
-"""Fixtures of the fault suite: real small filesystems to fill."""
+"""Fixtures of the fault suite: real small filesystems to fill or make read-only."""
 
 import subprocess
 
@@ -6,13 +6,26 @@ import pytest
 
 
 @pytest.fixture()
-def small_tmpfs(tmp_path):
-    """A 1 MiB tmpfs mounted for the test (we are root), unmounted after it."""
-    mount = tmp_path / "small"
-    mount.mkdir()
-    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m,mode=0750", "tmpfs", str(mount)], check=True)
+def tmpfs(tmp_path):
+    """tmpfs(size="1m") mounts a tmpfs of that size for the test (we are root); all are unmounted after it."""
+    mounted = []
+
+    def mount(size="1m"):
+        path = tmp_path / ("tmpfs%d" % len(mounted))
+        path.mkdir()
+        subprocess.run(["mount", "-t", "tmpfs", "-o", "size=%s,mode=0750" % size, "tmpfs", str(path)], check=True)
+        mounted.append(path)
+        return path
+
     yield mount
-    subprocess.run(["umount", "--lazy", str(mount)], check=False)
+    for path in mounted:
+        subprocess.run(["umount", "--lazy", str(path)], check=False)
+
+
+@pytest.fixture()
+def small_tmpfs(tmpfs):
+    """A 1 MiB tmpfs."""
+    return tmpfs()
 
 
 def fill(directory):
@@ -26,3 +39,7 @@ def fill(directory):
         except OSError:
             pass
     return path
+
+
+def remount_read_only(directory):
+    subprocess.run(["mount", "-o", "remount,ro", str(directory)], check=True)

@@ -124,6 +124,9 @@ def main(argv=None):
     try:
         if store_lock is not None:
             store_lock.acquire()
+    except OSError as error:    # a read-only or missing directory: the store says what it does about it
+        LOG.error("Cannot lock the database %s: %s", values.database_path, error.strerror or error)
+        store_lock = None
     except PidfileBusy:
         message = "the database %s is in use by another %s (pid %s)" % (
             values.database_path, PROGRAM, read_pid(store_lock.path) or "unknown")

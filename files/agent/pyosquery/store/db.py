@@ -6,10 +6,19 @@ process (only power loss can cost the last ones), and a reader never sees a torn
 Each public method is one transaction.
 """
 
+import functools
 import json
+import logging
 import os
+import time
 
 import apsw
+
+LOG = logging.getLogger("pyosquery.store")
+# a database that is not one: moved aside and started afresh, as osquery does with a corrupt RocksDB
+_CORRUPT = (apsw.NotADBError, apsw.CorruptError)
+# what the disk or the system refuses: the store cannot be written (full, read-only, gone, I/O error)
+_UNWRITABLE = (apsw.FullError, apsw.ReadOnlyError, apsw.CantOpenError, apsw.IOError, apsw.BusyError, OSError)
 
 RUNS_KEPT = 100
 
@@ -39,22 +48,87 @@ STAT_COLUMNS = ("executions", "last_executed", "wall_time", "wall_time_ms", "las
 RUN_COLUMNS = ("name", "started", "lateness_ms", "wall_ms", "user_ms", "system_ms", "memory", "rows", "output_size")
 
 
-class Store:
-    """Durable agent state in one SQLite file (or in memory for the shell and --ephemeral)."""
-
-    def __init__(self, path=":memory:"):
-        if path != ":memory:":
-            directory = os.path.dirname(os.path.abspath(path))
-            os.makedirs(directory, mode=0o750, exist_ok=True)
-        self.path = path
-        self.db = apsw.Connection(path)
-        self.db.set_busy_timeout(5000)
+def _connect(path):
+    """An open, initialised connection to the database at `path` (":memory:" for none)."""
+    if path != ":memory:":
+        os.makedirs(os.path.dirname(os.path.abspath(path)), mode=0o750, exist_ok=True)
+    db = apsw.Connection(path)
+    try:
+        db.set_busy_timeout(5000)
         if path != ":memory:":
             os.chmod(path, 0o600)
-            self.db.execute("PRAGMA journal_mode=WAL")
-        self.db.execute("PRAGMA synchronous=NORMAL")
-        with self.db:
-            self.db.execute(SCHEMA)
+            db.execute("PRAGMA journal_mode=WAL")
+        db.execute("PRAGMA synchronous=NORMAL")
+        with db:
+            db.execute(SCHEMA)
+    except BaseException:
+        db.close()
+        raise
+    return db
+
+
+def _move_aside(path):
+    """Rename a database and its WAL files to `<path>.corrupt.<unix time>[-wal|-shm]`; the new name."""
+    aside = "%s.corrupt.%d" % (path, time.time())
+    for suffix in ("", "-wal", "-shm"):
+        if os.path.lexists(path + suffix):
+            os.replace(path + suffix, aside + suffix)
+    return aside
+
+
+def _writes(method):
+    """A store write that a full, read-only or failing disk must not turn into a dead daemon.
+
+    The failure is reported once (with the path) until a write succeeds again; the write is lost,
+    which costs at most a repeated differential line or a missing statistic.
+    """
+    @functools.wraps(method)
+    def guarded(self, *args):
+        try:
+            result = method(self, *args)
+        except _UNWRITABLE as error:
+            if not self.failing:
+                LOG.error("Cannot write the database %s: %s; the agent goes on without saving its state", self.path,
+                          error)
+            self.failing = True
+            return None
+        if self.failing:
+            LOG.info("Writing the database %s again", self.path)
+            self.failing = False
+        return result
+    return guarded
+
+
+class Store:
+    """Durable agent state in one SQLite file (or in memory for the shell and --ephemeral).
+
+    A database that cannot be opened never stops the agent: a corrupt one is moved aside and a
+    new one started, one the system refuses (read-only, full, no such directory) is replaced by
+    an in-memory store, each said in the status log with the path.
+    """
+
+    def __init__(self, path=":memory:"):
+        self.path = path
+        self.failing = False
+        try:
+            self.db = _connect(path)
+        except _CORRUPT as error:
+            aside = _move_aside(path)
+            LOG.error("The database %s is corrupt (%s): moved to %s, starting a new one", path, error, aside)
+            self.db = self._connect_or_memory()
+        except _UNWRITABLE as error:
+            self.db = self._fall_back(error)
+
+    def _connect_or_memory(self):
+        try:
+            return _connect(self.path)
+        except (_UNWRITABLE + _CORRUPT) as error:
+            return self._fall_back(error)
+
+    def _fall_back(self, error):
+        LOG.error("Cannot open the database %s: %s; running on an in-memory store (state is lost at exit)",
+                  self.path, getattr(error, "strerror", None) or error)
+        return _connect(":memory:")
 
     def close(self):
         self.db.close()
@@ -69,6 +143,7 @@ class Store:
         row = self.db.execute("SELECT value FROM settings WHERE key = ?", (key,)).fetchone()
         return default if row is None else row[0]
 
+    @_writes
     def put(self, key, value):
         with self.db:
             self.db.execute("INSERT OR REPLACE INTO settings (key, value) VALUES (?, ?)", (key, str(value)))
@@ -82,6 +157,7 @@ class Store:
             return None
         return row[0], row[1], row[2], json.loads(row[3])
 
+    @_writes
     def save_results(self, name, sql, epoch, counter, rows, now):
         with self.db:
             self.db.execute("INSERT OR REPLACE INTO results (name, sql, epoch, counter, rows, updated)"
@@ -93,10 +169,12 @@ class Store:
     def denylist(self):
         return dict(self.db.execute("SELECT name, expiry FROM denylist"))
 
+    @_writes
     def deny(self, name, expiry):
         with self.db:
             self.db.execute("INSERT OR REPLACE INTO denylist (name, expiry) VALUES (?, ?)", (name, expiry))
 
+    @_writes
     def allow(self, name):
         with self.db:
             self.db.execute("DELETE FROM denylist WHERE name = ?", (name,))
@@ -110,12 +188,14 @@ class Store:
             result[row[0]] = dict(zip(("sql",) + STAT_COLUMNS, row[1:]))
         return result
 
+    @_writes
     def reset_stats(self, name, sql):
         """Zero a query's statistics and runs (its SQL changed, or it is new)."""
         with self.db:
             self.db.execute("DELETE FROM runs WHERE name = ?", (name,))
             self.db.execute("INSERT OR REPLACE INTO stats (name, sql) VALUES (?, ?)", (name, sql))
 
+    @_writes
     def forget(self, names):
         """Drop statistics, runs and stored results of queries no longer scheduled."""
         with self.db:
@@ -123,6 +203,7 @@ class Store:
                 for table in ("stats", "runs", "results"):
                     self.db.execute("DELETE FROM %s WHERE name = ?" % table, (name,))
 
+    @_writes
     def record_run(self, name, stats, run):
         """Save a query's updated counters and one run row, keeping the last RUNS_KEPT runs."""
         with self.db:
