@@ -1,6 +1,7 @@
 """A client of an ExtensionManager socket (ours or osquery's), and the shell's remote engine."""
 
 import socket
+import time
 
 from osquery.extensions import ExtensionManager
 from thrift.Thrift import TException
@@ -8,6 +9,9 @@ from thrift.protocol import TBinaryProtocol
 from thrift.transport import TSocket, TTransport
 
 from pyosquery.extensions.convert import error_message
+
+
+IDLE_RETRY_S = 30.0     # a connection unused this long may have been dropped by the daemon: retry once
 
 
 class ExtensionCallError(RuntimeError):
@@ -26,6 +30,7 @@ class ExtensionClientConnection:
         self.timeout = timeout
         self._transport = None
         self._client = None
+        self._used = 0.0        # monotonic time of the last answered call
 
     def ping(self):
         """(code, message) of the manager's ping; code 0 means healthy."""
@@ -56,13 +61,27 @@ class ExtensionClientConnection:
         self.close()
 
     def _call(self, method, *args):
+        # a connection left idle may have been closed by the daemon (idle limit, a crowd of clients):
+        # then the call goes again once on a new one (every call here only reads)
+        stale = self._client is not None and time.monotonic() - self._used > IDLE_RETRY_S
         try:
-            if self._client is None:
-                self._open()
-            return getattr(self._client, method)(*args)
+            return self._send(method, args)
         except (TException, OSError) as error:
             self.close()    # the next call reconnects, e.g. after the daemon restarted
+            if not stale:
+                raise ExtensionCallError("Extension call failed: %s" % self._reason(error)) from error
+        try:
+            return self._send(method, args)
+        except (TException, OSError) as error:
+            self.close()
             raise ExtensionCallError("Extension call failed: %s" % self._reason(error)) from error
+
+    def _send(self, method, args):
+        if self._client is None:
+            self._open()
+        result = getattr(self._client, method)(*args)
+        self._used = time.monotonic()
+        return result
 
     def _open(self):
         # Connect with the stdlib so a refusal keeps its OS reason ("Permission denied"),

@@ -3,6 +3,10 @@
 The wire format is osquery's: TBinaryProtocol over TBufferedTransport, one thread per
 connection (as osquery's own threaded server), so a connected `pyosqueryi --connect` session
 does not block the daemon's health checks or other clients.
+
+Connections are bounded: at most MAX_CLIENTS at once (a new one pushes out the one idle longest,
+so a flood of idle connections cannot lock real clients out or grow the worker past its memory
+limit), and one idle for IDLE_TIMEOUT_S is closed.
 """
 
 import logging
@@ -22,6 +26,8 @@ from pyosquery.extensions.registry import ExtensionRegistry
 __all__ = ["ExtensionServer", "SocketInUse"]
 
 LOG = logging.getLogger(__name__)
+MAX_CLIENTS = 64
+IDLE_TIMEOUT_S = 600.0
 
 
 class ExtensionServer:
@@ -46,8 +52,9 @@ class ExtensionServer:
         self._inode = None
         self._thread = None
         self._stopping = threading.Event()
-        self._clients = set()
+        self._clients = {}              # connection -> monotonic time of its last request
         self._clients_lock = threading.Lock()
+        self._crowded = False           # the client limit was reached (logged once per crowd)
 
     def start(self):
         """Listen on the socket (raises SocketInUse if a live server has it); return once listening."""
@@ -88,27 +95,68 @@ class ExtensionServer:
                 LOG.exception("extension socket: accept failed")
                 time.sleep(0.2)     # e.g. out of file descriptors: do not spin
                 continue
+            connection.settimeout(IDLE_TIMEOUT_S)
+            if not self._admit(connection):
+                connection.close()
+                continue
             worker = threading.Thread(target=self._serve, args=(connection,),
                                       name="extensions-client", daemon=True)
             worker.start()
 
-    def _serve(self, connection):
+    def _admit(self, connection):
+        """Count a new connection in; at the limit, hang up on the one idle longest (one busy with a request,
+        whose time is None, is never chosen; when all are busy the new one is refused: False)."""
         with self._clients_lock:
-            self._clients.add(connection)
-        wrapped = TSocket.TSocket()
+            if len(self._clients) >= MAX_CLIENTS:
+                idle = [client for client, since in self._clients.items() if since is not None]
+                if not idle:
+                    return False
+                idlest = min(idle, key=self._clients.get)
+                del self._clients[idlest]
+                _hang_up(idlest)
+                if not self._crowded:
+                    LOG.warning("extension socket: %d connections open, the limit: closing the idlest for each new one",
+                                MAX_CLIENTS)
+                self._crowded = True
+            elif len(self._clients) < MAX_CLIENTS // 2:
+                self._crowded = False
+            self._clients[connection] = time.monotonic()
+            return True
+
+    def _mark(self, connection, busy):
+        with self._clients_lock:
+            if connection in self._clients:
+                self._clients[connection] = None if busy else time.monotonic()
+
+    def _serve(self, connection):
+        wrapped = _Watched(lambda: self._mark(connection, busy=True))
         wrapped.setHandle(connection)
         protocol = TBinaryProtocol.TBinaryProtocol(TTransport.TBufferedTransport(wrapped))
         try:
             while not self._stopping.is_set():
                 self._processor.process(protocol, protocol)
+                self._mark(connection, busy=False)
         except TTransport.TTransportException:
             pass    # the client hung up, or stop() hung up on it
         except Exception:   # pylint: disable=broad-except  # one bad client must not take the thread pool down
             LOG.exception("extension socket: dropping a connection")
         finally:
             with self._clients_lock:
-                self._clients.discard(connection)
+                self._clients.pop(connection, None)
             connection.close()
+
+
+class _Watched(TSocket.TSocket):
+    """A served connection that tells when bytes of a request arrive (it is busy until answered)."""
+
+    def __init__(self, on_read):
+        TSocket.TSocket.__init__(self)
+        self.on_read = on_read
+
+    def read(self, sz):
+        data = TSocket.TSocket.read(self, sz)
+        self.on_read()
+        return data
 
 
 def _hang_up(sock):
