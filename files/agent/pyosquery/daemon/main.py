@@ -120,7 +120,9 @@ def main(argv=None):
         sys.stderr.write("%s Pidfile check failed: Pidfile::Error::Busy\n" % PROGRAM)
         return 1
     # one daemon per database: a second one would log every result twice
-    store_lock = None if values.disable_database or values.ephemeral else Pidfile(values.database_path + ".lock")
+    store_lock = None
+    if not (values.disable_database or values.ephemeral):
+        store_lock = Pidfile(values.database_path + ".lock", 0o750, private=True)
     try:
         if store_lock is not None:
             store_lock.acquire()

@@ -4,6 +4,8 @@ import errno
 import fcntl
 import os
 
+from pyosquery import private_dirs
+
 
 class PidfileBusy(Exception):
     """Another live daemon holds the pidfile."""
@@ -12,13 +14,14 @@ class PidfileBusy(Exception):
 class Pidfile:
     """An flock'ed pidfile, as osquery's: a second daemon fails instead of running twice."""
 
-    def __init__(self, path):
+    def __init__(self, path, directory_mode=0o755, private=False):
         self.path = path
+        self.directory_mode = directory_mode
+        self.private = private      # refuse a directory others can write (pyosquery.private_dirs)
         self.fd = None
 
     def acquire(self):
-        directory = os.path.dirname(os.path.abspath(self.path))
-        os.makedirs(directory, exist_ok=True)
+        private_dirs.ensure(os.path.dirname(os.path.abspath(self.path)), self.directory_mode, self.private)
         fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)

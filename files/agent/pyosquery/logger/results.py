@@ -12,6 +12,7 @@ import os
 import sys
 import time
 
+from pyosquery import private_dirs
 from pyosquery.logger import whole_lines
 
 LOG = logging.getLogger("pyosquery.logger")
@@ -79,11 +80,20 @@ class ResultsLog:
         self.rotate_size = values.logger_rotate_size
         self.rotate_max = values.logger_rotate_max_files
         self.failing = set()        # files whose last write failed (reported once, until one succeeds)
+        self.refused = None         # why the directory is not used, if it is not
         if not self.to_stdout:
-            os.makedirs(self.directory, mode=0o750, exist_ok=True)
+            try:
+                private_dirs.ensure(self.directory, 0o750)
+            except OSError as error:
+                self.refused = error.strerror or str(error)
+                LOG.error("Cannot log results to %s: %s", self.directory, self.refused)
+                return
             for name in (RESULTS, SNAPSHOTS):
                 self._repair(os.path.join(self.directory, name))
-            self._append(RESULTS, [])     # osquery creates the results file at start-up
+            try:
+                self._append(RESULTS, [])     # osquery creates the results file at start-up
+            except NotWritten:
+                pass                          # reported; later writes try again
 
     def results(self, lines):
         self._append(RESULTS, lines)
@@ -105,6 +115,8 @@ class ResultsLog:
             sys.stdout.flush()
             return
         path = os.path.join(self.directory, name)
+        if self.refused:
+            raise NotWritten(path)
         try:
             if self.rotate and lines:
                 self._maybe_rotate(path)

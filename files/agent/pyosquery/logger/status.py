@@ -12,6 +12,7 @@ import sys
 import threading
 import time
 
+from pyosquery import private_dirs
 from pyosquery.logger import whole_lines
 
 PROGRAM = "pyosqueryd"
@@ -46,9 +47,10 @@ class LevelFile(logging.Handler):
 
     PENDING_MAX = 1000
 
-    def __init__(self, directory, level, name):
+    def __init__(self, directory, level, name, mode=0o640):
         logging.Handler.__init__(self, level)
         self.directory = directory
+        self.mode = mode
         self.name_ = name
         self.fd = None
         self.pending = []
@@ -56,7 +58,8 @@ class LevelFile(logging.Handler):
     def _open(self):
         stamp = time.strftime("%Y%m%d-%H%M%S")
         path = os.path.join(self.directory, "%s.%s.%s.%d" % (PROGRAM, self.name_, stamp, os.getpid()))
-        self.fd = os.open(path, whole_lines.OPEN_FLAGS, 0o644)
+        self.fd = os.open(path, whole_lines.OPEN_FLAGS, self.mode)
+        os.fchmod(self.fd, self.mode)       # whatever the umask
         link = os.path.join(self.directory, "%s.%s" % (PROGRAM, self.name_))
         try:
             if os.path.islink(link) or os.path.exists(link):
@@ -105,8 +108,12 @@ def setup(values):
     handlers = []
     directory = values.logger_path
     plugins = [p.strip() for p in values.logger_plugin.split(",")]
-    if not values.disable_logging and "filesystem" in plugins and _writable(directory):
-        handlers = [LevelFile(directory, level, name) for level, name in LEVELS]
+    refused = None
+    if not values.disable_logging and "filesystem" in plugins:
+        refused = _unusable(directory)
+        if refused is None:
+            mode = int(values.logger_mode, 8)
+            handlers = [LevelFile(directory, level, name, mode) for level, name in LEVELS]
     if values.logger_stderr or not handlers:
         stderr = logging.StreamHandler(sys.stderr)
         stderr.setLevel(logging.DEBUG if values.verbose else logging.WARNING)
@@ -115,12 +122,15 @@ def setup(values):
         handler.setFormatter(formatter)
         handler.addFilter(thread_filter)
         logger.addHandler(handler)
+    if refused:
+        logger.error("Cannot write status logs to %s: %s; they go to stderr", directory, refused)
     return logger
 
 
-def _writable(directory):
+def _unusable(directory):
+    """Why the status logs cannot go to `directory`, or None."""
     try:
-        os.makedirs(directory, mode=0o750, exist_ok=True)
-    except OSError:
-        return False
-    return os.access(directory, os.W_OK)
+        private_dirs.ensure(directory, 0o750)
+    except OSError as error:
+        return error.strerror or str(error)
+    return None if os.access(directory, os.W_OK) else "not writable"

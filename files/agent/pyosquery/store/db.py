@@ -14,6 +14,8 @@ import time
 
 import apsw
 
+from pyosquery import private_dirs
+
 LOG = logging.getLogger("pyosquery.store")
 # a database that is not one: moved aside and started afresh, as osquery does with a corrupt RocksDB
 _CORRUPT = (apsw.NotADBError, apsw.CorruptError)
@@ -51,7 +53,7 @@ RUN_COLUMNS = ("name", "started", "lateness_ms", "wall_ms", "user_ms", "system_m
 def _connect(path):
     """An open, initialised connection to the database at `path` (":memory:" for none)."""
     if path != ":memory:":
-        os.makedirs(os.path.dirname(os.path.abspath(path)), mode=0o750, exist_ok=True)
+        private_dirs.ensure(os.path.dirname(os.path.abspath(path)), 0o750)
     db = apsw.Connection(path)
     try:
         db.set_busy_timeout(5000)
