@@ -125,6 +125,15 @@ def daemon_factory(root):
             daemon.stop()
 
 
+def wait_until(predicate, what, timeout=20.0):
+    """Poll `predicate` until it holds; AssertionError naming `what` after `timeout` seconds."""
+    deadline = time.time() + timeout
+    while not predicate():
+        if time.time() >= deadline:
+            raise AssertionError("timed out waiting for %s" % what)
+        time.sleep(0.05)
+
+
 def alive(pid):
     """True while `pid` runs (a zombie left for a reaper counts as gone)."""
     try:

@@ -2,6 +2,7 @@
 
 import shlex
 import sys
+import threading
 
 import apsw
 
@@ -44,6 +45,38 @@ def error_text(error):
     return text
 
 
+def interruptible(engine, text):
+    """engine.query(text), stopped by Ctrl-C.
+
+    Python runs its SIGINT handler only in the main thread, between bytecodes, which a query busy
+    inside SQLite never reaches; so a local query runs in a helper thread while the main thread
+    waits, takes the KeyboardInterrupt and interrupts SQLite (sqlite3_interrupt is thread-safe).
+    A daemon's engine (--connect) cannot be interrupted from here: it runs as before.
+    """
+    connection = getattr(engine, "connection", None)
+    if connection is None:
+        return engine.query(text)
+    outcome = {}
+
+    def run():
+        try:
+            outcome["result"] = engine.query(text)
+        except Exception as error:   # pylint: disable=broad-except  # handed to the main thread
+            outcome["error"] = error
+
+    worker = threading.Thread(target=run, name="query", daemon=True)
+    worker.start()
+    try:
+        worker.join()
+    except KeyboardInterrupt:
+        connection.interrupt()
+        worker.join()
+        raise
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["result"]
+
+
 class Exit(SystemExit):
     """`.exit` / `.quit`: leave the shell with a code (a SystemExit, so apsw's loop lets it by)."""
 
@@ -60,9 +93,13 @@ class Session:
         self.failed = False
 
     def sql(self, text, where="Error", failure=None):
-        """Run SQL and print its result; on failure print `<where>: message` (or `failure`)."""
+        """Run SQL and print its result; on failure print `<where>: message` (or `failure`). Ctrl-C stops it."""
         try:
-            names, rows = self.engine.query(text)
+            names, rows = interruptible(self.engine, text)
+        except KeyboardInterrupt:
+            self.err.write("%s: interrupted\n" % where)
+            self.failed = True
+            return False
         except Exception as error:   # pylint: disable=broad-except  # any failure is the user's to see
             self.err.write((failure or "%s: %s" % (where, error_text(error))) + "\n")
             self.failed = True

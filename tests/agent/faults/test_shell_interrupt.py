@@ -1,0 +1,55 @@
+"""Issue 11, item 14: Ctrl-C stops a query running in `pyosqueryi`, one-shot or at the prompt."""
+
+import os
+import pty
+import signal
+import subprocess
+import sys
+
+from daemon_harness import wait_until
+from terminal import read_until
+
+SHELL = os.path.join(os.path.dirname(sys.executable), "pyosqueryi")
+ENDLESS = "WITH RECURSIVE r(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM r) SELECT count(*) FROM r;"
+BUSY_MS = 300       # CPU the shell has spent inside the query before Ctrl-C: it is surely running
+
+
+def cpu_ms(pid):
+    with open("/proc/%d/stat" % pid, "rb") as handle:
+        fields = handle.read().rsplit(b")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) * 1000 // os.sysconf("SC_CLK_TCK")
+
+
+def wait_busy(pid, start_ms=0):
+    wait_until(lambda: cpu_ms(pid) > start_ms + BUSY_MS, "the query to run", timeout=60)
+
+
+def test_ctrl_c_stops_a_one_shot_query():
+    shell = subprocess.Popen([SHELL, ENDLESS], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        wait_busy(shell.pid)
+        shell.send_signal(signal.SIGINT)
+        _, err = shell.communicate(timeout=30)
+    finally:
+        shell.kill()
+    assert shell.returncode == 1 and b"Error: interrupted" in err
+
+
+def test_ctrl_c_at_the_prompt_stops_the_query_and_the_shell_goes_on():
+    pid, fd = pty.fork()
+    if pid == 0:   # the child becomes the shell on a terminal
+        os.environ["HOME"] = "/tmp"
+        os.execv(SHELL, [SHELL])
+    try:
+        assert "osquery> " in read_until(fd, b"osquery> ")
+        started = cpu_ms(pid)
+        os.write(fd, ENDLESS.encode() + b"\n")
+        wait_busy(pid, started)
+        os.write(fd, b"\x03")        # Ctrl-C: the terminal sends SIGINT to the shell
+        assert "interrupted" in read_until(fd, b"osquery> ", timeout=30)
+        os.write(fd, b"SELECT 6 * 7 AS answer;\n")
+        assert "| 42     |" in read_until(fd, b"osquery> ")
+        os.write(fd, b".exit\n")
+        os.waitpid(pid, 0)
+    finally:
+        os.close(fd)
