@@ -11,7 +11,7 @@ from terminal import read_until
 
 SHELL = os.path.join(os.path.dirname(sys.executable), "pyosqueryi")
 ENDLESS = "WITH RECURSIVE r(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM r) SELECT count(*) FROM r;"
-BUSY_MS = 300       # CPU the shell has spent inside the query before Ctrl-C: it is surely running
+BUSY_MS = 300       # CPU the shell spends after the query started, before Ctrl-C: it is surely inside it
 
 
 def cpu_ms(pid):
@@ -20,8 +20,16 @@ def cpu_ms(pid):
     return (int(fields[11]) + int(fields[12])) * 1000 // os.sysconf("SC_CLK_TCK")
 
 
-def wait_busy(pid, start_ms=0):
-    wait_until(lambda: cpu_ms(pid) > start_ms + BUSY_MS, "the query to run", timeout=60)
+def threads(pid):
+    with open("/proc/%d/status" % pid, encoding="ascii") as handle:
+        return int(next(line for line in handle if line.startswith("Threads:")).split()[1])
+
+
+def wait_busy(pid):
+    """Until the shell runs the query (its helper thread exists) and has spent BUSY_MS of CPU since."""
+    wait_until(lambda: threads(pid) >= 2, "the query to start", timeout=60)
+    started = cpu_ms(pid)
+    wait_until(lambda: cpu_ms(pid) > started + BUSY_MS, "the query to run", timeout=60)
 
 
 def test_ctrl_c_stops_a_one_shot_query():
@@ -29,7 +37,7 @@ def test_ctrl_c_stops_a_one_shot_query():
     try:
         wait_busy(shell.pid)
         shell.send_signal(signal.SIGINT)
-        _, err = shell.communicate(timeout=30)
+        _, err = shell.communicate(timeout=60)
     finally:
         shell.kill()
     assert shell.returncode == 1 and b"Error: interrupted" in err
@@ -41,14 +49,13 @@ def test_ctrl_c_at_the_prompt_stops_the_query_and_the_shell_goes_on():
         os.environ["HOME"] = "/tmp"
         os.execv(SHELL, [SHELL])
     try:
-        assert "osquery> " in read_until(fd, b"osquery> ")
-        started = cpu_ms(pid)
+        assert "osquery> " in read_until(fd, b"osquery> ", timeout=60)
         os.write(fd, ENDLESS.encode() + b"\n")
-        wait_busy(pid, started)
+        wait_busy(pid)
         os.write(fd, b"\x03")        # Ctrl-C: the terminal sends SIGINT to the shell
-        assert "interrupted" in read_until(fd, b"osquery> ", timeout=30)
+        assert "interrupted" in read_until(fd, b"osquery> ", timeout=60)
         os.write(fd, b"SELECT 6 * 7 AS answer;\n")
-        assert "| 42     |" in read_until(fd, b"osquery> ")
+        assert "| 42     |" in read_until(fd, b"osquery> ", timeout=60)
         os.write(fd, b".exit\n")
         os.waitpid(pid, 0)
     finally:

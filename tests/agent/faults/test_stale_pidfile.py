@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from daemon_harness import alive
+from daemon_harness import alive, wait_until
 
 CTL = os.path.join(os.path.dirname(sys.executable), "pyosqueryctl")
 
@@ -34,8 +34,9 @@ def test_stop_leaves_a_process_that_is_not_our_daemon_alone(tmp_path, flagfile, 
     stranger = subprocess.Popen(command)   # pylint: disable=consider-using-with
     try:
         pidfile.write_text("%d\n" % stranger.pid)
-        if locked:
-            subprocess.run(["flock", "--nonblock", "--conflict-exit-code", "0", str(pidfile), "false"], check=True)
+        if locked:      # until the stranger holds the lock (flock exits 0 only on a conflict)
+            wait_until(lambda: subprocess.run(["flock", "--nonblock", "--conflict-exit-code", "0", str(pidfile),
+                                               "false"], check=False).returncode == 0, "the lock", timeout=60)
         assert ctl(flagfile, "status").returncode == 3
         stopped = ctl(flagfile, "stop")
         assert stopped.returncode == 0 and "not running" in stopped.stdout
