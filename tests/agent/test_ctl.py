@@ -112,3 +112,20 @@ def test_pack_check_skips_other_platforms_and_checks_the_schema(tmp_path):
     broken.write_text('{"queries": 3}')
     result = ctl("pack-check", "--name", "broken", str(broken))
     assert result.returncode == 1 and "$.queries" in result.stderr
+
+
+def test_pack_check_errors_name_the_pack_whatever_the_fault(tmp_path):
+    """Schema, JSON and missing-file errors carry no query name: each line names the pack and the file."""
+    cases = {"schema.conf": '{"queries": {"q": {"interval": 60}}}', "json.conf": '{"queries": \n'}
+    for name, text in cases.items():
+        (tmp_path / name).write_text(text)
+    schema = ctl("pack-check", "--name", "web", str(tmp_path / "schema.conf"))
+    assert schema.returncode == 1
+    assert schema.stderr == "Error reading pack web: %s: $.queries.q: 'query' is a required property\n" % (
+        tmp_path / "schema.conf")
+    broken = ctl("pack-check", "--name", "web", str(tmp_path / "json.conf"))
+    assert broken.returncode == 1 and broken.stderr.startswith("Error reading pack web: %s:2:1: JSON error" % (
+        tmp_path / "json.conf"))
+    missing = ctl("pack-check", "--name", "web", str(tmp_path / "none.conf"))
+    assert missing.returncode == 1 and missing.stderr.startswith("Error reading pack web: %s: cannot read" % (
+        tmp_path / "none.conf"))

@@ -39,8 +39,8 @@ def check(config, engine):
     return [error for error in errors if error]
 
 
-def run_config_check(values, engine, out, err):
-    """`--config_check`: 0 and nothing on `out` for a good config; else `Error reading config: ...` lines, 1.
+def run_config_check(values, engine, out, err, what="config"):
+    """`--config_check`: 0 and nothing on `out` for a good config; else `Error reading <what>: ...` lines, 1.
 
     Warnings (unknown keys or options, duplicate keys) go to `err` too, and do not fail the check.
     """
@@ -55,7 +55,7 @@ def run_config_check(values, engine, out, err):
         for warning in config.warnings:
             err.write("Warning: %s\n" % warning)
     for problem in problems:
-        err.write("Error reading config: %s\n" % problem)
+        err.write("Error reading %s: %s\n" % (what, problem))
     return 1 if problems else 0
 
 
