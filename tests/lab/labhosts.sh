@@ -21,8 +21,9 @@
 #   QH_STATE  state dir (default /tmp/pyosquery-lab); must lie outside the overlaid dirs
 #   QH_ID     0-254, lets independent sets coexist (default 0): netns qh$QH_ID-i, bridge qhbr$QH_ID
 #   QH_NAME   host name prefix (default host): hosts are $QH_NAME-1 .. $QH_NAME-N
-#   QH_INIT   bash (default: a tiny reaper loop as PID 1 keeps sshd alive; <1 s for 10 hosts)
-#             or systemd (systemd-nspawn --boot on an overlay of /: real systemctl, journald)
+#   QH_INIT   bash (default: a tiny reaper loop as PID 1 keeps sshd alive; <1 s for 10 hosts),
+#             systemd (systemd-nspawn --boot on an overlay of /: real systemctl, journald),
+#             or mixed (odd hosts bash, even hosts systemd: both kinds in one set and in each group of 6+)
 # Needs root, Linux with overlayfs/veth/bridge, and Debian's openssh-server, iproute2 (and
 # systemd-container for QH_INIT=systemd); `up` installs those that are missing.
 set -euo pipefail
@@ -39,6 +40,12 @@ HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 die() { echo "labhosts: $*" >&2; exit 2; }
 
 host_ip() { echo "$QH_SUBNET.$((10 + $1))"; }
+# init of host i: QH_INIT, or for `mixed` bash on odd and systemd on even hosts
+init_of() {
+  if [ "$QH_INIT" = mixed ]; then
+    if [ $(($1 % 2)) -eq 0 ]; then echo systemd; else echo bash; fi
+  else echo "$QH_INIT"; fi
+}
 netns_of() { echo "qh$QH_ID-$1"; }
 # group of host i among n: canary, then ceil((n-1)/2) workstations, then servers
 group_of() {
@@ -51,7 +58,7 @@ group_of() {
 check_env() {
   if ! [[ "$QH_ID" =~ ^[0-9]+$ ]] || [ "$QH_ID" -gt 254 ]; then die "QH_ID must be 0-254"; fi
   [[ "$QH_NAME" =~ ^[a-z][a-z0-9-]*$ ]] || die "QH_NAME must be a lower-case host name prefix"
-  case "$QH_INIT" in bash|systemd) ;; *) die "QH_INIT must be bash or systemd" ;; esac
+  case "$QH_INIT" in bash|systemd|mixed) ;; *) die "QH_INIT must be bash, systemd or mixed" ;; esac
   case "$(realpath -m "$QH_STATE")/" in
     /|/etc/*|/var/*|/opt/*|/root/*|/usr/*|/home/*|/srv/*)
       die "QH_STATE ($QH_STATE) must lie outside / $QH_OVERLAY_DIRS (try /tmp/...)" ;;
@@ -61,7 +68,7 @@ check_env() {
 
 cmd_deps() {
   local pkgs=(openssh-server iproute2)
-  if [ "$QH_INIT" = systemd ]; then pkgs+=(systemd-container); fi
+  if [ "$QH_INIT" != bash ]; then pkgs+=(systemd-container); fi
   "$HERE/../tools/apt-ensure.sh" "${pkgs[@]}"
 }
 
@@ -156,7 +163,7 @@ up_one() {
   mkdir -p "$d"
   prepare_host "$i" "$name" "$d"
   make_netns "$i"
-  if [ "$QH_INIT" = systemd ]; then start_systemd_host "$i" "$name" "$d"
+  if [ "$(init_of "$i")" = systemd ]; then start_systemd_host "$i" "$name" "$d"
   else start_bash_host "$i" "$name" "$d"; fi
 }
 
@@ -173,7 +180,9 @@ write_inventory() {
     for g in canary workstations servers; do
       echo "[$g]"
       for i in $(seq 1 "$n"); do
-        if [ "$(group_of "$i" "$n")" = "$g" ]; then echo "$QH_NAME-$i ansible_host=$(host_ip "$i") $hv"; fi
+        if [ "$(group_of "$i" "$n")" = "$g" ]; then
+          echo "$QH_NAME-$i ansible_host=$(host_ip "$i") lab_init=$(init_of "$i") $hv"
+        fi
       done
       echo
     done
@@ -188,8 +197,8 @@ write_inventory() {
   {
     echo "["
     for i in $(seq 1 "$n"); do
-      printf '  {"name": "%s", "address": "%s", "group": "%s"}%s\n' "$QH_NAME-$i" "$(host_ip "$i")" \
-        "$(group_of "$i" "$n")" "$([ "$i" -lt "$n" ] && echo ,)"
+      printf '  {"name": "%s", "address": "%s", "group": "%s", "init": "%s"}%s\n' "$QH_NAME-$i" "$(host_ip "$i")" \
+        "$(group_of "$i" "$n")" "$(init_of "$i")" "$([ "$i" -lt "$n" ] && echo ,)"
     done
     echo "]"
   } > "$QH_STATE/hosts.json"
@@ -220,7 +229,7 @@ cmd_up() {
   chmod 700 "$QH_STATE"
   ssh-keygen -q -t ed25519 -N '' -C "lab-$QH_ID" -f "$QH_STATE/id_ed25519"
   echo "$QH_INIT" > "$QH_STATE/init"
-  if [ "$QH_INIT" = systemd ]; then
+  if [ "$QH_INIT" != bash ]; then
     LAB_MASK_UNITS=$(systemctl list-unit-files --state=enabled --no-legend 2>/dev/null |
       awk '$1 != "ssh.service" {print $1}' | tr '\n' ' ')
     LAB_MASK_UNITS+=" console-getty.service"
