@@ -19,6 +19,7 @@ from ansible_collections.pyosquery.fleet.plugins.plugin_utils.rollout_store impo
 
 PACK_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
 QUERY_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+PACK_KEYS = ("name", "queries", "discovery", "platform", "version")
 STAGE_KEYS = ("name", "hosts", "shard", "soak_min", "soak_timeout", "budget")
 EVERY_HOST = 100  # the widest shard: a pack without a shard key
 
@@ -88,6 +89,9 @@ def checked_pack(pack):
         whole(options.get("interval"), where + ".interval", unit=" of seconds")
     if "shard" in pack:
         raise PlanError("rollout_pack.shard: the stages set the pack's shard (rollout_stages[].shard)")
+    unknown = sorted(set(pack) - set(PACK_KEYS))
+    if unknown:
+        raise PlanError("rollout_pack.%s: unknown key (known: %s)" % (unknown[0], ", ".join(PACK_KEYS)))
     return pack
 
 

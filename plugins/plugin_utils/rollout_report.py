@@ -119,7 +119,9 @@ def removal_lines(report):
 def spread(figure, name):
     if not isinstance(figure, dict):
         return "-"
-    return "/".join(amount(figure.get(k), name) for k in ("p50", "p95", "max"))
+    # the column says "ms"; bytes get their unit
+    return "/".join(amount(figure.get(k), name) if name in ("memory", "output_bytes") else number(figure.get(k))
+                    for k in ("p50", "p95", "max"))
 
 
 def amount(value, figure=""):
@@ -133,7 +135,7 @@ def amount(value, figure=""):
         return "%s B" % number(value)
     if figure.startswith("duty"):
         return percent(value)
-    return number(value)
+    return "%s ms" % number(value) if figure.startswith(("cpu_ms", "wall_ms")) else number(value)
 
 
 def percent(share):
@@ -141,6 +143,9 @@ def percent(share):
 
 
 def number(value):
+    """Two significant digits below 10, whole numbers above."""
+    if value is None:
+        return "-"
     if isinstance(value, float):
-        return ("%.2f" % value).rstrip("0").rstrip(".") if abs(value) < 10 else "%.0f" % value
+        return "%.2g" % value if abs(value) < 10 else "%.0f" % value
     return str(value)

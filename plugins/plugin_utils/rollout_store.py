@@ -195,6 +195,8 @@ class RolloutStore:
             self._check_lock(read_json(lock_path), rollout_id, pack, state, owner)
             if state:
                 check_resume(state, rollout_id, pack, definition, mode)
+            elif mode == "rollback":
+                raise StateError("rollout %r has no state in %s: nothing to roll back" % (rollout_id, self.state_dir))
             else:
                 state = new_state(rollout_id, pack, definition, names)
             if mode == "rollback" and state["status"] != ROLLED_BACK:

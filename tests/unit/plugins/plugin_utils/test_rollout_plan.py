@@ -52,6 +52,7 @@ def test_the_gate_default_minimum_runs_applies_without_a_budget():
     (dict(PACK, queries={"x": {"query": "select 1", "interval": "often"}}),
      r"rollout_pack.queries.x.interval: give a whole number of seconds of 1 or more, got 'often'"),
     (dict(PACK, shard=10), r"rollout_pack.shard: the stages set the pack's shard"),
+    (dict(PACK, oncall="me"), r"rollout_pack.oncall: unknown key \(known: name, queries, discovery, platform, version\)"),
 ])
 def test_a_bad_pack_is_named(pack, message):
     with pytest.raises(PlanError, match=message):

@@ -108,6 +108,12 @@ def test_an_interrupted_rollout_is_named_as_such(store, me, dead):
         store.open("r2", DEFINITION, me)
 
 
+def test_a_rollback_needs_a_rollout_to_roll_back(store, me):
+    with pytest.raises(StateError, match="rollout 'r9' has no state in .*: nothing to roll back"):
+        store.open("r9", DEFINITION, me, mode="rollback")
+    assert not os.path.exists(store.lock_path("detection"))
+
+
 def test_another_pack_is_free(store, me):
     store.open("r1", DEFINITION, me)
     assert store.open("r2", other(name="inventory"), me)["pack"] == "inventory"
