@@ -146,7 +146,10 @@ def test_config_options_rules():
     assert warnings == [
         "The CLI only flag --config_path set via config file will be ignored, please use a flagfile "
         "or pass it to the process at startup",
-        "Cannot set unknown or invalid flag: no_such_flag"]
+        "Cannot set unknown or invalid flag: no_such_flag",
+        # accepted, but pyosquery does not act on them yet: one warning each
+        "Flag --logger_min_status is accepted for osquery compatibility but has no effect in pyosquery",
+        "Flag --logger_numerics is accepted for osquery compatibility but has no effect in pyosquery"]
 
 
 def test_config_options_bad_value_changes_nothing():
@@ -177,3 +180,75 @@ def test_definitions_table_and_features():
     features = dict(flags.features(values))
     assert features["disable_watchdog"] is False and features["disable_events"] is True
     assert all(name.startswith(("disable_", "enable_")) for name in features)
+
+
+# A real Linux deployment's flagfile: audit, events, tls, aws and kafka flags osquery 5 defines.
+REAL_FLAGFILE = """--audit_allow_config=true
+--audit_persist=true
+--audit_allow_sockets
+--events_expiry=1
+--events_max=500000
+--disable_events=false
+--tls_hostname=fleet.example.com:443
+--tls_server_certs=/etc/osquery/certs/fleet.pem
+--enroll_secret_path=/etc/osquery/secret
+--config_plugin=filesystem
+--aws_region=eu-west-1
+--aws_kinesis_stream=osquery
+--logger_kafka_brokers=kafka1:9092,kafka2:9092
+--logger_kafka_topic=osquery_results
+--allow_unsafe
+--noutc
+--watchdog_level=0
+"""
+
+
+def test_every_osquery_flag_is_known_with_its_type_and_kind():
+    definitions = flags.DEFINITIONS
+    assert len(definitions) > 240
+    assert definitions["events_max"].type == "uint64" and definitions["events_max"].default == 50000
+    assert definitions["audit_backlog_limit"].type == "int32"
+    assert definitions["aws_proxy_port"].type == "uint32"
+    assert definitions["tls_hostname"].kind == flags.CLI and definitions["audit_allow_config"].kind == flags.FLAG
+    assert definitions["allow_unsafe"].kind == flags.HIDDEN and definitions["planner"].kind == flags.SHELL
+    assert not definitions["logger_kafka_topic"].effect and definitions["config_path"].effect
+
+
+def test_real_flagfile_is_accepted_with_one_warning_per_flag_without_effect(tmp_path):
+    path = write(tmp_path, "osquery.flags", REAL_FLAGFILE)
+    values, _ = parse(["--flagfile", path, "--database_dump=false"])
+    assert values.events_max == 500000 and values.audit_allow_sockets is True and values.utc is False
+    warnings = values.no_effect_warnings()
+    named = sorted(w.split()[1] for w in warnings)
+    assert named == sorted("--" + name for name in (
+        "audit_allow_config", "audit_persist", "audit_allow_sockets", "events_expiry", "events_max",
+        "disable_events", "tls_hostname", "tls_server_certs", "enroll_secret_path", "aws_region",
+        "aws_kinesis_stream", "logger_kafka_brokers", "logger_kafka_topic", "utc"))
+    assert all(w.endswith("has no effect in pyosquery") for w in warnings)
+    assert values.no_effect_warnings() == []        # once each per process
+    assert values.apply_config_options({"events_max": 10, "aws_debug": True}) == [
+        "Flag --aws_debug is accepted for osquery compatibility but has no effect in pyosquery"]
+
+
+def test_typed_ranges_of_the_new_types():
+    with pytest.raises(flags.FlagError, match="out of range"):
+        parse(["--aws_proxy_port=4294967296"])
+    with pytest.raises(flags.FlagError, match="not an integer"):
+        parse(["--audit_backlog_limit", "many"])
+    values, _ = parse(["--audit_backlog_limit", "-1", "--profile_delay=0.25"])
+    assert values.audit_backlog_limit == -1 and values.profile_delay == 0.25
+
+
+def test_extension_side_aliases():
+    values, _ = parse(["--socket", "/tmp/x.em", "--timeout=5", "--interval", "2"])
+    assert values.extensions_socket == "/tmp/x.em"
+    assert values.extensions_timeout == "5" and values.extensions_interval == "2"
+
+
+def test_help_lists_flags_by_class_without_hidden_ones():
+    text = flags.help_text("pyosqueryd", "1.0", "[OPTION]... ")
+    assert "    --flagfile PATH " in text and "    --tls_hostname VALUE " in text
+    assert "    --audit_allow_config " in text and "--allow_unsafe" not in text
+    assert "shell-only" not in text and "--json" not in text
+    shell = flags.help_text("pyosqueryi", "1.0", "[OPTION]... [SQL STATEMENT]", shell=True)
+    assert "pyosqueryi shell-only CLI flags:" in shell and "    --json " in shell and "    --A VALUE " in shell

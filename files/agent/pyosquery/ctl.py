@@ -1,7 +1,8 @@
 """`pyosqueryctl`: start, stop, restart, reload, status and config-check where systemd does not run.
 
-It reads the same flagfile as the daemon, so it finds the daemon's pidfile; status and reload
-exit as an LSB init script does (0 running, 3 not running).
+It takes every pyosqueryd flag (the command line, --flagfile) and reads the same flagfile as the
+daemon, so it finds the daemon's pidfile; status and reload exit as an LSB init script does
+(0 running, 3 not running).
 """
 
 import argparse
@@ -13,7 +14,7 @@ import sys
 import tempfile
 import time
 
-from pyosquery import __version__, flags
+from pyosquery import cli, flags
 from pyosquery.daemon.pidfile import live_pid
 
 DAEMON = os.path.join(os.path.dirname(os.path.abspath(sys.argv[0] or sys.executable)), "pyosqueryd")
@@ -27,8 +28,8 @@ def running_pid(pidfile):
 
 
 def daemon_command(args):
-    command = [DAEMON if os.path.exists(DAEMON) else "pyosqueryd", "--flagfile=%s" % args.flagfile]
-    return command + args.flags
+    """pyosqueryd with the same flags (the flagfile among them) as this command got."""
+    return [DAEMON if os.path.exists(DAEMON) else "pyosqueryd"] + args.flags
 
 
 def start(args, pidfile):
@@ -128,21 +129,47 @@ ACTIONS = {"start": start, "stop": stop, "restart": restart, "reload": reload, "
            "config-check": config_check}
 
 
+USAGE = "[OPTION]... ACTION [OPTION]...   (ACTION: %s; OPTION: any pyosqueryd flag)"
+
+
+def split_action(argv):
+    """(flag arguments, action, operands): the action is the first argument that is not a flag or its value."""
+    flag_args, bare, index = [], [], 0
+    while index < len(argv):
+        token = argv[index]
+        index += 1
+        if not token.startswith("-") or token == "-":
+            bare.append(token)
+            continue
+        flag_args.append(token)
+        flag = flags.lookup(token.lstrip("-").partition("=")[0])
+        if "=" not in token and flag is not None and flag.type != "bool" and index < len(argv):
+            flag_args.append(argv[index])     # `--name value`
+            index += 1
+    return flag_args, (bare[0] if bare else None), bare[1:]
+
+
 def main(argv=None):
-    parser = argparse.ArgumentParser(prog="pyosqueryctl", description="Control pyosqueryd without systemd.")
-    parser.add_argument("--flagfile", default=flags.DEFAULT_FLAGFILE, help="the daemon's flagfile")
-    parser.add_argument("--version", action="version", version="pyosqueryctl %s" % __version__)
-    parser.add_argument("action", choices=sorted(list(ACTIONS) + ["pack-check"]))
-    parser.add_argument("flags", nargs=argparse.REMAINDER, help="more daemon flags, after the action")
-    args = parser.parse_args(sys.argv[1:] if argv is None else argv)
-    if args.action == "pack-check":
-        return pack_check(args.flagfile, args.flags)
+    argv = sys.argv[1:] if argv is None else argv
+    flag_args, action, operands = split_action(argv)
+    usage = USAGE % ", ".join(sorted(list(ACTIONS) + ["pack-check"]))
+    after = []
+    if action == "pack-check":
+        # it has an option of its own (--name) besides daemon flags, and parses them itself
+        index = argv.index(action)
+        flag_args, after = argv[:index], argv[index + 1:]
     try:
-        values, _ = flags.parse(["--flagfile=%s" % args.flagfile] + args.flags, "pyosqueryd")
-    except flags.FlagError as error:
-        sys.stderr.write("pyosqueryctl: %s\n" % error)
-        return 1
-    return ACTIONS[args.action](args, values.pidfile)
+        values, _ = cli.start(flag_args, "pyosqueryctl", usage)
+    except SystemExit as done:
+        return done.code
+    if action == "pack-check":
+        return pack_check(values.flagfile or flags.DEFAULT_FLAGFILE, after)
+    if action not in ACTIONS:
+        sys.stderr.write("pyosqueryctl: %s\nUsage: pyosqueryctl %s\n" % (
+            "unknown action %r" % action if action else "no action given", usage))
+        return 2
+    args = argparse.Namespace(flagfile=values.flagfile, flags=flag_args, operands=operands, values=values)
+    return ACTIONS[action](args, values.pidfile)
 
 
 if __name__ == "__main__":

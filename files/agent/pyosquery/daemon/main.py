@@ -1,4 +1,4 @@
-"""`pyosqueryd`: the daemon. osquery's flags and flagfile; --config_check and --config_dump.
+"""`pyosqueryd`: the daemon. osquery's flags and flagfile; --help, --version, --config_check, --config_dump.
 
 One program, three roles, decided here: the watcher (the default: holds the pidfile, runs the
 worker and polices it), the worker (the same program started by the watcher with PYOSQUERY_WORKER
@@ -7,14 +7,19 @@ set: runs the schedule and the socket), or both in one process with --disable_wa
 
 import logging
 import os
+import signal
 import sys
+import time
 
-from pyosquery import __version__, flags
+from pyosquery import cli
 from pyosquery.daemon.pidfile import Pidfile, PidfileBusy, read_pid
 from pyosquery.logger import status
 from pyosquery.watchdog import worker
 
 PROGRAM = "pyosqueryd"
+USAGE = "[OPTION]... "
+FORCE_RETRIES = 5           # osquery retries the pidfile 5 times, 2 s apart, after --force kills
+FORCE_RETRY_DELAY = 2.0
 LOG = logging.getLogger("pyosquery.daemon")
 
 
@@ -42,17 +47,6 @@ def lower_priority():
     ioprio.set_idle()
 
 
-def checks(values):
-    """--config_check / --config_dump: answer and exit, as osqueryd does. None otherwise."""
-    if values.config_check or values.config_dump:
-        from pyosquery import config   # pylint: disable=import-outside-toplevel
-        if values.config_dump:
-            return config.run_config_dump(values, sys.stdout)
-        from pyosquery.sql.engine import Engine   # pylint: disable=import-outside-toplevel
-        return config.run_config_check(values, Engine(), sys.stdout, sys.stderr)
-    return None
-
-
 def worker_command(argv):
     """The worker is this same program: the console script when we run as one, else the module."""
     program = os.path.abspath(sys.argv[0]) if sys.argv and sys.argv[0] else ""
@@ -64,6 +58,8 @@ def worker_command(argv):
 def run_agent(values, parent_watch=False):
     """Run the schedule and the socket in this process until stopped."""
     from pyosquery.daemon.agent import Agent   # pylint: disable=import-outside-toplevel
+    for warning in values.no_effect_warnings():     # here only: the watcher would say them twice
+        LOG.warning("%s", warning)
     agent = Agent(values)
     agent.handle_signals()
     keeper = None
@@ -94,17 +90,44 @@ def run_watcher(values, command):
     return Watcher(values, command).run()
 
 
+def acquire(pidfile, force):
+    """Take the pidfile; with --force, stop the pyosqueryd it names first and retry, as osqueryd."""
+    try:
+        pidfile.acquire()
+        return
+    except PidfileBusy:
+        if not force:
+            raise
+    pid = read_pid(pidfile.path)
+    if pid and pid != os.getpid() and _is_daemon(pid):
+        LOG.warning("Killing the running %s (pid %d): --force", PROGRAM, pid)
+        os.kill(pid, signal.SIGTERM)
+    for _ in range(FORCE_RETRIES):
+        time.sleep(FORCE_RETRY_DELAY)
+        try:
+            pidfile.acquire()
+            return
+        except PidfileBusy:
+            pass
+    raise PidfileBusy(pidfile.path)
+
+
+def _is_daemon(pid):
+    """Only a process whose command line names pyosqueryd may be killed by --force."""
+    try:
+        with open("/proc/%d/cmdline" % pid, "rb") as handle:
+            return PROGRAM.encode() in handle.read()
+    except OSError:
+        return False
+
+
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else argv
-    if "--version" in argv:
-        print("%s version %s" % (PROGRAM, __version__))
-        return 0
     try:
-        values, _ = flags.parse(argv, PROGRAM)
-    except flags.FlagError as error:
-        sys.stderr.write("%s: %s\n" % (PROGRAM, error))
-        return 1
-    answered = checks(values)
+        values, _ = cli.start(argv, PROGRAM, USAGE)
+    except SystemExit as done:
+        return done.code
+    answered = cli.checks(values)
     if answered is not None:
         return answered
     if worker.is_worker():
@@ -114,11 +137,12 @@ def main(argv=None):
         daemonize()
     status.setup(values)
     pidfile = Pidfile(values.pidfile)
-    try:
-        pidfile.acquire()
-    except PidfileBusy:
-        sys.stderr.write("%s Pidfile check failed: Pidfile::Error::Busy\n" % PROGRAM)
-        return 1
+    if not values.ephemeral:    # osquery: --ephemeral skips the pidfile (and the database)
+        try:
+            acquire(pidfile, values.force)
+        except PidfileBusy:
+            sys.stderr.write("%s Pidfile check failed: Pidfile::Error::Busy\n" % PROGRAM)
+            return 1
     # one daemon per database: a second one would log every result twice
     store_lock = None
     if not (values.disable_database or values.ephemeral):

@@ -6,8 +6,8 @@ import json
 _TRUE = ("true", "t", "yes", "y", "1")
 _FALSE = ("false", "f", "no", "n", "0")
 
-_INT32 = (-2 ** 31, 2 ** 31 - 1)
-_UINT64 = (0, 2 ** 64 - 1)
+# gflags' integer types and their ranges
+_BOUNDS = {"int32": (-2 ** 31, 2 ** 31 - 1), "uint32": (0, 2 ** 32 - 1), "uint64": (0, 2 ** 64 - 1)}
 
 HOST_IDENTIFIERS = ("hostname", "uuid", "instance", "ephemeral", "specified")
 LOGGER_PLUGINS = ("filesystem", "stdout")
@@ -34,6 +34,13 @@ def _parse_integer(text, bounds):
     if not bounds[0] <= number <= bounds[1]:
         raise InvalidValue("out of range %d..%d" % bounds)
     return number
+
+
+def _parse_double(text):
+    try:
+        return float(text.strip())
+    except ValueError:
+        raise InvalidValue("not a number") from None
 
 
 def _check_logger_mode(value):
@@ -75,10 +82,10 @@ def from_text(flag, text):
     """The typed value of `flag` written as `text` (command line or flagfile)."""
     if flag.type == "bool":
         value = parse_bool(text)
-    elif flag.type == "int":
-        value = _parse_integer(text, _INT32)
-    elif flag.type == "uint":
-        value = _parse_integer(text, _UINT64)
+    elif flag.type in _BOUNDS:
+        value = _parse_integer(text, _BOUNDS[flag.type])
+    elif flag.type == "double":
+        value = _parse_double(text)
     else:
         value = text
     check = _CHECKS.get(flag.name)
@@ -104,4 +111,6 @@ def to_text(flag, value):
     """A typed value shown as osquery shows flag values (`osquery_flags`, the extension options)."""
     if flag.type == "bool":
         return "true" if value else "false"
+    if flag.type == "double":
+        return "%f" % value     # gflags prints doubles with 6 decimals
     return str(value)

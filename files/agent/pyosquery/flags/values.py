@@ -11,6 +11,7 @@ class FlagError(ValueError):
 CLI_ONLY_WARNING = ("The CLI only flag --%s set via config file will be ignored, "
                     "please use a flagfile or pass it to the process at startup")
 UNKNOWN_WARNING = "Cannot set unknown or invalid flag: %s"
+NO_EFFECT_WARNING = "Flag --%s is accepted for osquery compatibility but has no effect in pyosquery"
 
 
 def invalid(name, text, reason):
@@ -23,6 +24,7 @@ class Values:
     def __init__(self):
         self._values = {name: flag.default for name, flag in DEFINITIONS.items()}
         self._explicit = set()
+        self._warned = set()    # flags without effect already warned about: one warning each per process
         # config `options` named custom_* are kept as given (text), for extensions and decorators
         self.custom = {}
 
@@ -53,6 +55,7 @@ class Values:
         other = Values()
         other._values = dict(self._values)      # pylint: disable=protected-access
         other._explicit = set(self._explicit)   # pylint: disable=protected-access
+        other._warned = set(self._warned)       # pylint: disable=protected-access
         other.custom = dict(self.custom)
         return other
 
@@ -73,6 +76,13 @@ class Values:
             self.set(name, convert.from_text(flag, text))
         except convert.InvalidValue as error:
             raise invalid(name, text, error) from None
+
+    def no_effect_warnings(self):
+        """One warning for each flag given a value that pyosquery does not act on, once per process."""
+        fresh = [name for name, flag in DEFINITIONS.items()
+                 if not flag.effect and name in self._explicit and name not in self._warned]
+        self._warned.update(fresh)
+        return [NO_EFFECT_WARNING % name for name in fresh]
 
     def apply_config_options(self, options):
         """Apply a config's `options` object; return the warnings to log.
@@ -97,4 +107,4 @@ class Values:
         for name, value in updates.items():
             self.set(name, value)
         self.custom.update(custom)
-        return warnings
+        return warnings + self.no_effect_warnings()

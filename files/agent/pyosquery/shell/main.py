@@ -1,54 +1,31 @@
-"""`pyosqueryi`: osqueryi's shell. One-shot queries, piped SQL, or an interactive prompt."""
+"""`pyosqueryi`: osqueryi's shell. One-shot queries, piped SQL, or an interactive prompt.
 
-import argparse
+It takes every osquery flag (command line and --flagfile) as osqueryi does; the shell's own flags
+(--json, --csv, -L, -A ...) come from the same registry.
+"""
+
 import sys
 
-from pyosquery import __version__
+from pyosquery import cli, flags
 from pyosquery.shell import printer
 from pyosquery.shell.session import Exit, Session
 
+PROGRAM = "pyosqueryi"
+USAGE = "[OPTION]... [SQL STATEMENT]"
 # What osqueryi forces for itself, whatever the flags say (see `.features`)
 SHELL_FORCED = {"disable_database": True, "disable_logging": True, "disable_watchdog": True}
 
 
-def shell_features():
-    """`.features`: every disable_*/enable_* flag with the value it has in the shell."""
-    from pyosquery import flags   # pylint: disable=import-outside-toplevel
-    values = flags.Values()
-    for name, value in SHELL_FORCED.items():
-        values.set(name, value)
-    return dict(flags.features(values))
+def _mode(values):
+    for mode in ("json_pretty", "json", "csv", "line", "list"):
+        if values.get(mode):
+            return mode
+    return "pretty"
 
 
-def parse_args(argv):
-    parser = argparse.ArgumentParser(prog="pyosqueryi", allow_abbrev=False,
-                                     description="pyosquery shell: SQL over the system's live state.")
-    modes = parser.add_mutually_exclusive_group()
-    for mode in ("json", "json_pretty", "csv", "line", "list"):
-        modes.add_argument("--" + mode, dest="mode", action="store_const", const=mode,
-                           help="print results in %s mode" % mode)
-    parser.add_argument("--header", default="true", metavar="BOOL",
-                        help="print column names (default true)", nargs="?", const="true")
-    parser.add_argument("--separator", default="|", help="separator for list mode (default '|')")
-    parser.add_argument("--nullvalue", default="", help="text shown for NULL (default '')")
-    parser.add_argument("--query", help="run this SQL and exit")
-    parser.add_argument("--query_file", help="run the SQL in this file and exit")
-    parser.add_argument("-L", dest="list_tables", action="store_true", help="list the tables and exit")
-    parser.add_argument("-A", dest="all_table", metavar="TABLE", help="select all from TABLE and exit")
-    parser.add_argument("--connect", metavar="SOCKET", help="run queries in the daemon listening on SOCKET")
-    parser.add_argument("--profile", type=int, default=0, metavar="N",
-                        help="run the query N times, print nothing (for pyosquery-profile)")
-    parser.add_argument("--profile_delay", type=float, default=0.0, metavar="SECONDS",
-                        help="sleep this long before and after --profile runs (default 0)")
-    parser.add_argument("--version", action="version", version="pyosqueryi %s" % __version__)
-    parser.add_argument("sql", nargs="?", help="SQL (or a dot command) to run once")
-    return parser.parse_args(argv)
-
-
-def _settings(args):
-    mode = args.mode or "pretty"
-    header = str(args.header).lower() not in ("false", "0", "no", "off")
-    return printer.Settings(mode=mode, header=header, separator=args.separator, nullvalue=args.nullvalue)
+def _settings(values):
+    return printer.Settings(mode=_mode(values), header=values.header, separator=values.separator,
+                            nullvalue=values.nullvalue)
 
 
 def run_text(session, text):
@@ -69,58 +46,77 @@ def run_text(session, text):
         session.sql(buffer, where="Error: near line %d" % start)
 
 
-def one_shot(session, args):
-    """Run the query the arguments name; return True if there was one."""
-    if args.list_tables:
+def one_shot(session, values, sql):
+    """Run the query the flags or arguments name; return True if there was one."""
+    if values.L:
         session.command(".tables")
-    elif args.all_table:
-        session.command(".all " + args.all_table)
-    elif args.query_file:
+    elif values.A:
+        session.command(".all " + values.A)
+    elif values.query_file:
         try:
-            with open(args.query_file, encoding="utf-8") as handle:
+            with open(values.query_file, encoding="utf-8") as handle:
                 text = handle.read()
         except OSError as error:
-            session.err.write("Error reading query file '%s': %s\n" % (args.query_file, error.strerror))
+            session.err.write("Error reading query file '%s': %s\n" % (values.query_file, error.strerror))
             session.failed = True
             return True
         run_text(session, text)
-    elif args.query is not None or args.sql is not None:
-        text = args.query if args.query is not None else args.sql
-        if text.lstrip().startswith("."):
-            session.command(text.strip())
+    elif sql is not None:
+        if sql.lstrip().startswith("."):
+            session.command(sql.strip())
         else:
-            session.sql(text)
+            session.sql(sql)
     else:
         return False
     return True
 
 
-def _engine(args):
+def _engine(values):
     """A local engine, or with --connect the daemon's, reached over its extension socket."""
     # pylint: disable=import-outside-toplevel  # thrift loads only when --connect asks for it
-    if args.connect:
+    if values.connect:
         from pyosquery.extensions.client import RemoteEngine
-        return RemoteEngine(args.connect)
+        return RemoteEngine(values.connect)
     from pyosquery.sql.engine import Engine
     return Engine()
 
 
-def profile(args):
+def profile(values, sql):
     """--profile: the query comes from the arguments, else from stdin when it is not a TTY."""
     from pyosquery.shell.profiling import run_profile   # pylint: disable=import-outside-toplevel
-    sql = args.query if args.query is not None else args.sql
     if sql is None and not sys.stdin.isatty():
         sql = sys.stdin.read()
-    return run_profile(_engine(args), sql, args.profile, args.profile_delay, sys.stderr)
+    return run_profile(_engine(values), sql, values.profile, values.profile_delay, sys.stderr)
+
+
+def _warn(values):
+    """Flags the shell takes but does not act on: one warning each on stderr, as osqueryi shows warnings."""
+    warnings = values.no_effect_warnings()
+    if warnings:
+        from pyosquery.logger import status   # pylint: disable=import-outside-toplevel
+        logger = status.setup(values)
+        for warning in warnings:
+            logger.warning("%s", warning)
 
 
 def main(argv=None):
-    args = parse_args(sys.argv[1:] if argv is None else argv)
-    if args.profile > 0:
-        return profile(args)
-    session = Session(_engine(args), _settings(args), features=shell_features)
     try:
-        if not one_shot(session, args):
+        values, positional = cli.start(sys.argv[1:] if argv is None else argv, PROGRAM, USAGE, shell=True,
+                                       default_flagfile="")
+    except SystemExit as done:
+        return done.code
+    for name, value in SHELL_FORCED.items():
+        values.set(name, value)
+    answered = cli.checks(values)
+    if answered is not None:
+        return answered
+    _warn(values)
+    sql = values.query or (" ".join(positional) if positional else None)
+    if values.profile > 0:
+        return profile(values, sql)
+    session = Session(_engine(values), _settings(values), features=lambda: dict(flags.features(values)))
+    try:
+        if not one_shot(session, values, sql):
             if sys.stdin.isatty():
                 from pyosquery.shell.repl import run_repl   # pylint: disable=import-outside-toplevel
                 run_repl(session)

@@ -83,7 +83,7 @@ class Extensions:
         self.values = values
         self.limits = limits
         self.cpus = cpus
-        self.items = [Extension(path) for path in autoload_paths(values.extensions_autoload)]
+        self.items = [Extension(path) for path in autoload_paths(values.extensions_autoload, values.allow_unsafe)]
 
     def command(self, path):
         """osquery's command line for an autoloaded extension."""
