@@ -45,6 +45,15 @@ def test_evented_tables_are_empty_not_errors(engine):
         assert engine.query("SELECT * FROM %s" % name)[1] == []
 
 
+def test_osquery_events_lists_the_inactive_publishers_and_subscribers(engine):
+    rows = {r["name"]: r for r in engine.query_dicts("SELECT * FROM osquery_events")}
+    assert rows["process_events"]["publisher"] == "auditeventpublisher"
+    assert rows["process_events"]["type"] == "subscriber" and rows["inotify"]["type"] == "publisher"
+    assert {r["active"] for r in rows.values()} == {0}
+    evented = {name for name, table in TABLES.items() if table.evented}
+    assert evented <= set(rows)
+
+
 @pytest.mark.skipif(not os.path.exists(REFERENCE), reason="shared/reference is not beside the checkout")
 def test_columns_equal_the_osquery_reference():
     expected = {}

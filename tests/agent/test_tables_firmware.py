@@ -1,5 +1,6 @@
 """platform_info and cpu_info (SMBIOS, with a /proc/cpuinfo fallback for cpu_info)."""
 
+import hashlib
 import os
 import struct
 
@@ -77,3 +78,46 @@ def test_cpu_info_matches_proc_cpuinfo(query):
     if not os.access(firmware.DMI_TABLE, os.R_OK):
         assert sum(r["logical_processors"] for r in rows) == os.cpu_count()
         assert rows[0]["model"] in info
+
+
+def test_smbios_tables_one_row_per_structure(monkeypatch):
+    table = _bios() + _processor("CPU0", 4) + _structure(127, b"", [])
+    monkeypatch.setattr(firmware._os, "read_bytes", lambda path, limit=-1: table)
+    rows = assert_contract("smbios_tables", generate("smbios_tables"))
+    assert [(r["number"], r["type"], r["description"]) for r in rows] == [
+        (0, 0, "BIOS Information"), (1, 4, "Processor Information"), (2, 127, "End-of-Table")]
+    bios = _bios()
+    assert rows[0]["size"] == len(bios) and rows[0]["header_size"] == 0x18 and rows[0]["handle"] == 0x100
+    assert rows[0]["md5"] == hashlib.md5(bios).hexdigest()
+
+
+def test_acpi_tables_are_the_kernels_copies(monkeypatch, tmp_path):
+    (tmp_path / "DSDT").write_bytes(b"DSDT-body")
+    (tmp_path / "data").mkdir()         # the kernel's subdirectories are not tables
+    monkeypatch.setattr(firmware, "ACPI_TABLES", str(tmp_path))
+    assert assert_contract("acpi_tables", generate("acpi_tables")) == [
+        {"name": "DSDT", "size": 9, "md5": hashlib.md5(b"DSDT-body").hexdigest()}]
+
+
+def test_acpi_tables_on_this_host(query):
+    rows = query("SELECT name, size FROM acpi_tables")
+    if os.access(firmware.ACPI_TABLES, os.R_OK):
+        names = [n for n in os.listdir(firmware.ACPI_TABLES) if os.path.isfile(os.path.join(firmware.ACPI_TABLES, n))]
+        assert sorted(r["name"] for r in rows) == sorted(names)
+
+
+def test_cpuid_matches_the_kernels_flags(query):
+    rows = query("SELECT * FROM cpuid")
+    with open("/proc/cpuinfo", encoding="utf-8") as handle:
+        info = handle.read()
+    flags_line = [line for line in info.splitlines() if line.startswith("flags")]
+    if not flags_line:      # not x86: no cpuid
+        assert rows == []
+        return
+    flags = set(flags_line[0].split(":", 1)[1].split())
+    features = {r["feature"]: r for r in rows}
+    assert features["SSE2"] == {"feature": "SSE2", "value": "1" if "sse2" in flags else "0",
+                                "output_register": "edx", "output_bit": 26, "input_eax": "1"}
+    assert features["SSE4.2"]["value"] == ("1" if "sse4_2" in flags else "0")
+    assert features["AVX2"]["input_eax"] == "7" and features["AVX2"]["output_bit"] == 5
+    assert features["vendor"]["value"] in info

@@ -7,6 +7,7 @@ of them must not fail the whole query. Errors other than these still raise.
 
 import errno
 import os
+import subprocess
 
 # errno values that mean "this thing is gone or not ours to read": skip it.
 SKIPPED = frozenset((errno.ENOENT, errno.ESRCH, errno.EACCES, errno.EPERM, errno.ENOTDIR,
@@ -141,3 +142,14 @@ def config_lines(path, comment="#"):
         if line:
             result.append(line)
     return result
+
+
+def command_output(argv, timeout, env=None):
+    """A command's standard output in the C locale, or '' when it is missing, fails to run or times out."""
+    env = dict(os.environ if env is None else env, LC_ALL="C")
+    try:
+        done = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL,
+                              env=env, timeout=timeout, check=False)
+    except (OSError, subprocess.SubprocessError):
+        return ""
+    return done.stdout.decode("utf-8", "replace")

@@ -1,4 +1,4 @@
-"""Firmware tables read from SMBIOS: platform_info (BIOS record) and cpu_info (processor records).
+"""Firmware tables: platform_info, cpu_info and smbios_tables from SMBIOS; acpi_tables from the kernel's copies.
 
 The kernel exports the raw SMBIOS structure table at /sys/firmware/dmi/tables/DMI (root only),
 so no /dev/mem mapping is needed. Hosts without SMBIOS (some VMs, containers) have no
@@ -6,22 +6,37 @@ platform_info row, as with osquery; cpu_info then describes the packages in /pro
 that the table still says what the host runs on.
 """
 
+import hashlib
 import os
 import struct
 
 from pyosquery.tables import _os
 
 DMI_TABLE = "/sys/firmware/dmi/tables/DMI"
+ACPI_TABLES = "/sys/firmware/acpi/tables"
 TYPE_BIOS = 0
 TYPE_PROCESSOR = 4
 # SMBIOS processor type (offset 0x05) -> the prefix osquery gives device_id
 PROCESSOR_TYPES = {3: "CPU", 4: "MATH", 5: "DSP", 6: "GPU"}
+# SMBIOS structure types, named as the specification (and osquery's smbios_tables) names them
+SMBIOS_TYPES = dict(enumerate((
+    "BIOS Information", "System Information", "Base Board or Module Information", "System Enclosure or Chassis",
+    "Processor Information", "Memory Controller Information", "Memory Module Information", "Cache Information",
+    "Port Connector Information", "System Slots", "On Board Devices Information", "OEM Strings",
+    "System Configuration Options", "BIOS Language Information", "Group Associations", "System Event Log",
+    "Physical Memory Array", "Memory Device", "32-bit Memory Error Information", "Memory Array Mapped Address",
+    "Memory Device Mapped Address", "Built-in Pointing Device", "Portable Battery", "System Reset",
+    "Hardware Security", "System Power Controls", "Voltage Probe", "Cooling Device", "Temperature Probe",
+    "Electrical Current Probe", "Out-of-Band Remote Access", "Boot Integrity Services", "System Boot Information",
+    "64-bit Memory Error Information", "Management Device", "Management Device Component",
+    "Management Device Threshold Data", "Memory Channel", "IPMI Device Information", "System Power Supply",
+    "Additional Information", "Onboard Devices Extended Information", "Management Controller Host Interface",
+    "TPM Device")))
+SMBIOS_TYPES.update({126: "Inactive", 127: "End-of-Table"})
 
 
-def smbios_structures(data=None):
-    """(type, formatted bytes, [strings]) for each structure of the SMBIOS table."""
-    if data is None:
-        data = _os.read_bytes(DMI_TABLE) or b""
+def _structure_spans(data):
+    """(start, end of formatted part, end of strings) of each structure of an SMBIOS table."""
     offset = 0
     while offset + 4 <= len(data):
         kind, length = data[offset], data[offset + 1]
@@ -30,12 +45,39 @@ def smbios_structures(data=None):
         end = data.find(b"\0\0", offset + length)
         if end < 0:
             break
-        formatted = data[offset:offset + length]
-        strings = [s.decode("latin-1").rstrip() for s in data[offset + length:end].split(b"\0")]
-        yield kind, formatted, strings
+        yield offset, offset + length, end
         if kind == 127:         # end-of-table
             break
         offset = end + 2
+
+
+def smbios_structures(data=None):
+    """(type, formatted bytes, [strings]) for each structure of the SMBIOS table."""
+    if data is None:
+        data = _os.read_bytes(DMI_TABLE) or b""
+    for start, formatted_end, end in _structure_spans(data):
+        strings = [s.decode("latin-1").rstrip() for s in data[formatted_end:end].split(b"\0")]
+        yield data[start], data[start:formatted_end], strings
+
+
+def gen_smbios_tables(_context):
+    """One row per SMBIOS structure: its header, its size with the strings, and the MD5 of it all."""
+    data = _os.read_bytes(DMI_TABLE) or b""
+    for number, (start, formatted_end, end) in enumerate(_structure_spans(data)):
+        kind = data[start]
+        yield {"number": number, "type": kind, "description": SMBIOS_TYPES.get(kind, ""),
+               "handle": _word(data, start + 2), "header_size": formatted_end - start,
+               "size": end + 2 - start, "md5": hashlib.md5(data[start:end + 2]).hexdigest()}
+
+
+def gen_acpi_tables(_context):
+    """One row per ACPI table the kernel exports (root only), with its size and MD5."""
+    for name in sorted(_os.list_dir(ACPI_TABLES)):
+        path = os.path.join(ACPI_TABLES, name)
+        content = None if os.path.isdir(path) else _os.read_bytes(path)
+        if content is None:
+            continue
+        yield {"name": name, "size": len(content), "md5": hashlib.md5(content).hexdigest()}
 
 
 def _string(formatted, strings, at):

@@ -101,3 +101,26 @@ def gen_osquery_extensions(_context):
     current = runtime()
     return [{"uuid": 0, "name": "core", "version": __version__, "sdk_version": "0.0.0",
              "path": current.socket, "type": "core"}]
+
+
+# The publisher each declared subscriber table reads on Linux, as osquery wires them.
+EVENT_PUBLISHERS = {
+    "file_events": "inotify", "yara_events": "inotify", "hardware_events": "udev", "syslog_events": "syslog",
+    "process_events": "auditeventpublisher", "socket_events": "auditeventpublisher",
+    "user_events": "auditeventpublisher", "process_file_events": "auditeventpublisher",
+    "selinux_events": "auditeventpublisher", "apparmor_events": "auditeventpublisher",
+    "seccomp_events": "auditeventpublisher",
+}
+
+
+def gen_osquery_events(_context):
+    """The publishers and subscribers behind the declared event tables, all inactive: pyosquery
+    collects no events, as osquery with --disable_events, so a config naming them still loads."""
+    from pyosquery.tables.spec import load_tables   # pylint: disable=import-outside-toplevel
+    subscribers = [name for name, table in load_tables().items() if table.evented]
+    idle = {"subscriptions": 0, "events": 0, "refreshes": 0, "active": 0}
+    rows = [dict(idle, name=publisher, publisher=publisher, type="publisher")
+            for publisher in sorted({EVENT_PUBLISHERS.get(name, "") for name in subscribers} - {""})]
+    rows += [dict(idle, name=name, publisher=EVENT_PUBLISHERS.get(name, ""), type="subscriber")
+             for name in subscribers]
+    return rows

@@ -5,7 +5,6 @@ as sd_booted(3) checks); elsewhere the systemd parts are empty and no process is
 """
 
 import os
-import subprocess
 
 from pyosquery.tables import _os
 from pyosquery.tables.accounts import namespace_requested, passwd_entries
@@ -81,13 +80,8 @@ def systemd_running():
 
 def systemctl(*args):
     """systemctl's output in the C locale, or '' when it cannot run."""
-    env = dict(os.environ, LC_ALL="C", SYSTEMD_COLORS="0", SYSTEMD_PAGER="")
-    try:
-        done = subprocess.run((SYSTEMCTL, "--no-pager") + args, stdout=subprocess.PIPE,
-                              stderr=subprocess.DEVNULL, env=env, timeout=SYSTEMCTL_TIMEOUT, check=False)
-    except (OSError, subprocess.SubprocessError):
-        return ""
-    return done.stdout.decode("utf-8", "replace")
+    env = dict(os.environ, SYSTEMD_COLORS="0", SYSTEMD_PAGER="")
+    return _os.command_output((SYSTEMCTL, "--no-pager") + args, SYSTEMCTL_TIMEOUT, env)
 
 
 def bus_path(unit):

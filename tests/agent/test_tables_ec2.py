@@ -1,0 +1,100 @@
+"""ec2_instance_metadata / ec2_instance_tags against a small IMDSv2 server on loopback; nothing off EC2."""
+
+import http.server
+import json
+import threading
+
+import pytest
+
+from tablecheck import assert_contract, generate
+from pyosquery.tables import ec2
+
+TOKEN = "token-123"
+PATHS = {
+    "meta-data/instance-id": "i-0abc", "meta-data/instance-type": "t3.micro", "meta-data/ami-id": "ami-42",
+    "meta-data/placement/availability-zone": "eu-west-1a", "meta-data/local-hostname": "ip-10-0-0-5.internal",
+    "meta-data/local-ipv4": "10.0.0.5", "meta-data/mac": "0a:1b:2c:3d:4e:5f",
+    "meta-data/security-groups": "web\nssh", "meta-data/reservation-id": "r-77",
+    "meta-data/iam/info": json.dumps({"InstanceProfileArn": "arn:aws:iam::123:instance-profile/web"}),
+    "meta-data/public-keys/0/openssh-key": "ssh-ed25519 AAAA alice",
+    "dynamic/instance-identity/document": json.dumps({"region": "eu-west-1", "architecture": "x86_64",
+                                                      "accountId": "123456789012"}),
+    "meta-data/tags/instance": "Name\nTeam", "meta-data/tags/instance/Name": "web-1",
+    "meta-data/tags/instance/Team": "infra",
+}
+
+
+class Imds(http.server.BaseHTTPRequestHandler):
+    requests = []
+
+    def log_message(self, *_args):
+        pass
+
+    def _reply(self, code, body=""):
+        self.send_response(code)
+        self.send_header("Content-Length", str(len(body.encode())))
+        self.end_headers()
+        self.wfile.write(body.encode())
+
+    def do_PUT(self):   # noqa: N802 (http.server API)
+        Imds.requests.append(("PUT", self.path))
+        ttl = self.headers.get("X-aws-ec2-metadata-token-ttl-seconds")
+        self._reply(200, TOKEN) if self.path == "/latest/api/token" and ttl else self._reply(400)
+
+    def do_GET(self):   # noqa: N802 (http.server API)
+        Imds.requests.append(("GET", self.path))
+        if self.headers.get("X-aws-ec2-metadata-token") != TOKEN:
+            self._reply(401)            # IMDSv2 only: a request without the token is refused
+            return
+        body = PATHS.get(self.path[len("/latest/"):])
+        self._reply(404) if body is None else self._reply(200, body)
+
+
+@pytest.fixture()
+def imds(monkeypatch):
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Imds)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    Imds.requests = []
+    monkeypatch.setenv("AWS_EC2_METADATA_SERVICE_ENDPOINT", "http://127.0.0.1:%d/" % server.server_address[1])
+    yield server
+    server.shutdown()
+    server.server_close()
+
+
+def test_instance_metadata_over_imdsv2(imds):
+    rows = assert_contract("ec2_instance_metadata", generate("ec2_instance_metadata"))
+    assert rows == [{"instance_id": "i-0abc", "instance_type": "t3.micro", "architecture": "x86_64",
+                     "region": "eu-west-1", "availability_zone": "eu-west-1a",
+                     "local_hostname": "ip-10-0-0-5.internal", "local_ipv4": "10.0.0.5", "mac": "0a:1b:2c:3d:4e:5f",
+                     "security_groups": "web,ssh", "iam_arn": "arn:aws:iam::123:instance-profile/web",
+                     "ami_id": "ami-42", "reservation_id": "r-77", "account_id": "123456789012",
+                     "ssh_public_key": "ssh-ed25519 AAAA alice"}]
+    assert Imds.requests[0] == ("PUT", "/latest/api/token")
+
+
+def test_instance_tags(imds):
+    rows = assert_contract("ec2_instance_tags", generate("ec2_instance_tags"))
+    assert rows == [{"instance_id": "i-0abc", "key": "Name", "value": "web-1"},
+                    {"instance_id": "i-0abc", "key": "Team", "value": "infra"}]
+
+
+def test_disabled_service_is_not_asked(imds, monkeypatch):
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    assert generate("ec2_instance_metadata") == [] and Imds.requests == []
+
+
+def test_off_ec2_no_rows_and_no_network(monkeypatch, query):
+    monkeypatch.delenv("AWS_EC2_METADATA_SERVICE_ENDPOINT", raising=False)
+    monkeypatch.setattr(ec2, "EC2_MARKERS", ())        # this host does not say it is EC2
+
+    def refuse(*_args, **_kwargs):
+        raise AssertionError("the metadata service was asked off EC2")
+    monkeypatch.setattr(ec2._OPENER, "open", refuse)
+    assert query("SELECT * FROM ec2_instance_metadata") == []
+    assert query("SELECT * FROM ec2_instance_tags") == []
+
+
+def test_unreachable_service_gives_no_rows_quickly(monkeypatch):
+    # a loopback port nobody listens on: refused at once, no rows, no error
+    monkeypatch.setenv("AWS_EC2_METADATA_SERVICE_ENDPOINT", "http://127.0.0.1:9")
+    assert generate("ec2_instance_metadata") == [] and generate("ec2_instance_tags") == []
