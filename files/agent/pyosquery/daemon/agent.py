@@ -69,6 +69,9 @@ class Agent(osquery_tables.Runtime):
     def table_names(self):
         return sorted(self.engine.tables)
 
+    def extension_infos(self):
+        return {} if self.server is None else self.server.registry.infos()
+
     def watchdog_rows(self):
         """osquery_watchdog: what the watcher passed at spawn, this worker, and the limits in force."""
         state = watchdog_worker.state()
@@ -156,7 +159,9 @@ class Agent(osquery_tables.Runtime):
         try:
             server = ExtensionServer(self.values.extensions_socket, self.engine, lock=self.engine.lock,
                                      options_provider=self._options, shutdown_request=self.stop.set,
-                                     budget=self.socket_budget())
+                                     budget=self.socket_budget(),
+                                     ping_interval=_seconds(self.values.extensions_interval, 3.0),
+                                     default_index=self.values.extensions_default_index)
             server.start()
         except Exception as error:   # pylint: disable=broad-except  # queries still run without the socket
             LOG.error("Cannot start the extension socket %s: %s", self.values.extensions_socket, error)
@@ -194,3 +199,11 @@ class Agent(osquery_tables.Runtime):
                 self.server.stop()
             self.store.close()
         return 0
+
+
+def _seconds(text, default):
+    """A seconds flag kept as text by osquery (extensions_interval): a number, or the default."""
+    try:
+        return max(float(text), 0.5)
+    except ValueError:
+        return default

@@ -22,13 +22,15 @@ def failed(message):
 class ManagerHandler(ExtensionManager.Iface):
     """Answers the manager calls over one engine; `lock` serialises every use of that engine.
 
-    Queries run within `budget` (pyosquery.sql.budget.Budget, or None for no limit).
+    Queries run within `budget` (pyosquery.sql.budget.Budget, or None for no limit); `tables`
+    (ExtensionTables) serves the tables extensions register.
     """
 
-    def __init__(self, engine, lock, options_provider, registry, shutdown_request=None, budget=None):
+    def __init__(self, engine, lock, options_provider, registry, shutdown_request=None, budget=None, tables=None):
         # pylint: disable=too-many-arguments
         self.engine = engine
         self.budget = budget
+        self.tables = tables
         self.lock = lock
         self.options_provider = options_provider
         self.registry = registry
@@ -69,11 +71,16 @@ class ManagerHandler(ExtensionManager.Iface):
         if uuid is None:
             return ExtensionStatus(code=ExtensionCode.EXT_FAILED, message=reason)
         LOG.info("registered extension %s (uuid %d)", info.name, uuid)
+        if self.tables is not None:
+            for name in self.tables.add(uuid, registry):
+                LOG.warning("extension %s cannot replace the built-in table %s", info.name, name)
         return ok_status(uuid)
 
     def deregisterExtension(self, uuid):   # pylint: disable=invalid-name  # the IDL's name
         if not self.registry.deregister(uuid):
             return ExtensionStatus(code=ExtensionCode.EXT_FAILED, message="No extension UUID registered")
+        if self.tables is not None:
+            self.tables.remove(uuid)
         return ok_status(uuid)
 
     def query(self, sql):

@@ -22,6 +22,7 @@ from pyosquery.extensions import listener
 from pyosquery.extensions.handler import ManagerHandler
 from pyosquery.extensions.listener import SocketInUse
 from pyosquery.extensions.registry import ExtensionRegistry
+from pyosquery.extensions.tables import ExtensionTables, ping_extension
 
 __all__ = ["ExtensionServer", "SocketInUse"]
 
@@ -41,12 +42,16 @@ class ExtensionServer:
     """
 
     def __init__(self, path, engine, *, options_provider=dict, extensions_registry=None,
-                 lock=None, shutdown_request=None, budget=None):
+                 lock=None, shutdown_request=None, budget=None, ping_interval=3.0, default_index=True):
         # pylint: disable=too-many-arguments  # the daemon names them by keyword
         self.path = path
         self.lock = lock if lock is not None else threading.Lock()
         self.registry = extensions_registry if extensions_registry is not None else ExtensionRegistry()
-        handler = ManagerHandler(engine, self.lock, options_provider, self.registry, shutdown_request, budget)
+        self.tables = ExtensionTables(engine, self.lock, path, default_index)
+        self.ping_interval = ping_interval
+        handler = ManagerHandler(engine, self.lock, options_provider, self.registry, shutdown_request, budget,
+                                 self.tables)
+        self._handler = handler
         self._processor = ExtensionManager.Processor(handler)
         self._listener = None
         self._inode = None
@@ -64,6 +69,7 @@ class ExtensionServer:
         self._stopping.clear()
         self._thread = threading.Thread(target=self._accept_loop, name="extensions-accept", daemon=True)
         self._thread.start()
+        threading.Thread(target=self._ping_loop, name="extensions-ping", daemon=True).start()
         LOG.info("extension manager listening on %s", self.path)
 
     def stop(self, timeout=5.0):
@@ -84,6 +90,14 @@ class ExtensionServer:
     @property
     def running(self):
         return self._thread is not None and self._thread.is_alive()
+
+    def _ping_loop(self):
+        """osquery's ExtensionWatcher: an extension whose socket stops answering is deregistered."""
+        while not self._stopping.wait(self.ping_interval):
+            for uuid, info in self.registry.infos().items():
+                if not ping_extension("%s.%d" % (self.path, uuid)):
+                    LOG.warning("extension %s (uuid %d) stopped answering: deregistered", info.name, uuid)
+                    self._handler.deregisterExtension(uuid)
 
     def _accept_loop(self):
         while not self._stopping.is_set():

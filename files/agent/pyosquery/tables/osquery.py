@@ -45,6 +45,10 @@ class Runtime:
         """osquery_watchdog: empty where no daemon runs (the shell)."""
         return []
 
+    def extension_infos(self):
+        """uuid -> ExtensionInfo of the extensions registered with this process's socket."""
+        return {}
+
 
 _RUNTIME = [Runtime()]
 
@@ -99,8 +103,12 @@ def gen_osquery_registry(_context):
 
 def gen_osquery_extensions(_context):
     current = runtime()
-    return [{"uuid": 0, "name": "core", "version": __version__, "sdk_version": "0.0.0",
+    rows = [{"uuid": 0, "name": "core", "version": __version__, "sdk_version": "0.0.0",
              "path": current.socket, "type": "core"}]
+    rows += [{"uuid": uuid, "name": info.name, "version": info.version or "", "sdk_version": info.sdk_version or "",
+              "path": "%s.%d" % (current.socket, uuid), "type": "extension"}
+             for uuid, info in sorted(current.extension_infos().items())]
+    return rows
 
 
 # The publisher each declared subscriber table reads on Linux, as osquery wires them.
