@@ -32,7 +32,7 @@ LAB_STATE ?= /tmp/pyosquery-lab
 LAB_INIT  ?= bash
 
 # Debian packages the targets need: the lab's sshd, ip, systemd-nspawn; rsync and shellcheck for sanity
-APT_PACKAGES := openssh-server iproute2 systemd-container rsync shellcheck
+APT_PACKAGES := openssh-server iproute2 systemd-container rsync shellcheck iptables
 
 # pip's configuration on some machines names extra local indexes that may not exist: quiet that
 PIP_NOISE := is ignored: it is neither a file nor a directory
