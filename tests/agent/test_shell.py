@@ -100,3 +100,24 @@ def test_interactive_prompts_and_continuation():
         assert os.WEXITSTATUS(status) == 3
     finally:
         os.close(fd)
+
+
+def test_timer_width_and_show():
+    script = ".timer on\nselect 1 as a;\n.timer off\n.mode column\n.width 3 12\nselect 1 as a, 2 as b;\n.show\n"
+    result = run(stdin=script)
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[5].startswith("Run Time: real ") and " user " in lines[5] and " sys " in lines[5]
+    assert lines[6:9] == ["a    b", "---  ------------", "1    2"]
+    assert "       timer: off" in lines and "       width: 3 12" in lines and "        mode: column" in lines
+
+
+def test_connect_and_disconnect_switch_engines(daemons):
+    daemon = daemons({"schedule": {}}, extra_flags=["--disable_watchdog"]).start()
+    socket = daemon.paths["extensions_socket"]
+    script = (".connect %s\nselect pid from osquery_info;\n.disconnect\nselect pid from osquery_info;\n"
+              ".connect /nonexistent/x.em\n" % socket)
+    result = run("--list", "--header=false", stdin=script)
+    pids = result.stdout.split()
+    assert pids[0] == str(daemon.proc.pid) and pids[1] != pids[0]     # the daemon's, then our own
+    assert "Error: cannot connect to /nonexistent/x.em" in result.stderr and result.returncode == 1

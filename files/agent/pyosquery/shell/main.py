@@ -71,12 +71,12 @@ def one_shot(session, values, sql):
     return True
 
 
-def _engine(values):
-    """A local engine, or with --connect the daemon's, reached over its extension socket."""
+def engine_for(path):
+    """A local engine, or with a socket path the daemon's, reached over its extension socket."""
     # pylint: disable=import-outside-toplevel  # thrift loads only when --connect asks for it
-    if values.connect:
+    if path:
         from pyosquery.extensions.client import RemoteEngine
-        return RemoteEngine(values.connect)
+        return RemoteEngine(path)
     from pyosquery.sql.engine import Engine
     return Engine()
 
@@ -86,7 +86,7 @@ def profile(values, sql):
     from pyosquery.shell.profiling import run_profile   # pylint: disable=import-outside-toplevel
     if sql is None and not sys.stdin.isatty():
         sql = sys.stdin.read()
-    return run_profile(_engine(values), sql, values.profile, values.profile_delay, sys.stderr)
+    return run_profile(engine_for(values.connect), sql, values.profile, values.profile_delay, sys.stderr)
 
 
 def _warn(values):
@@ -97,6 +97,21 @@ def _warn(values):
         logger = status.setup(values)
         for warning in warnings:
             logger.warning("%s", warning)
+
+
+def load_config(values, engine, err):
+    """With --config_path given, serve the config's auto_table_construction tables, as osqueryi does.
+    A config that does not load is reported and the shell still runs."""
+    # pylint: disable=import-outside-toplevel  # config loading costs only when asked for
+    from pyosquery import config
+    from pyosquery.config.atc import AutoTables
+    try:
+        loaded = config.load(values.config_path, values)
+    except config.ConfigError as error:
+        for problem in error.messages:
+            err.write("Error reading config: %s\n" % problem)
+        return
+    AutoTables(engine).install(loaded.data, loaded.warnings)
 
 
 def main(argv=None):
@@ -114,7 +129,10 @@ def main(argv=None):
     sql = values.query or (" ".join(positional) if positional else None)
     if values.profile > 0:
         return profile(values, sql)
-    session = Session(_engine(values), _settings(values), features=lambda: dict(flags.features(values)))
+    session = Session(engine_for(values.connect), _settings(values), features=lambda: dict(flags.features(values)),
+                      engines=engine_for)
+    if not values.is_default("config_path") and not values.connect:
+        load_config(values, session.engine, sys.stderr)
     try:
         if not one_shot(session, values, sql):
             if sys.stdin.isatty():

@@ -15,6 +15,7 @@ class Settings:
     """What the printer needs to know: mode, headers, separator, nullvalue."""
 
     def __init__(self, mode="pretty", header=True, separator="|", nullvalue=""):
+        self.widths = []        # `.width`: column mode widths, 0 or missing = automatic
         self.mode = mode
         self.header = header
         self.separator = separator
@@ -101,6 +102,8 @@ def column_mode(names, rows, settings):
     cells = _cells(rows, settings.nullvalue)
     first = cells[0] if cells else [""] * len(names)
     widths = [max(10, len(name), len(value)) for name, value in zip(names, first)]
+    widths = [given if given > 0 else auto
+              for given, auto in zip(settings.widths + [0] * len(widths), widths)]
     lines = []
     if settings.header:
         lines.append("  ".join(n.ljust(w) for n, w in zip(names, widths)))

@@ -15,16 +15,21 @@ class Repl(apsw.shell.Shell):
         # a daemon reached over its socket has no local connection: apsw then opens its own
         apsw.shell.Shell.__init__(self, db=getattr(session.engine, "connection", None))
         self.session = session
-        prefix = "[*]" if getattr(session.engine, "connected", False) else ""
+        self._prompts()
+        self.history_file = os.path.join(os.path.expanduser("~"), ".pyosquery_history")
+
+    def _prompts(self):
+        # a connected session (--connect, .connect) shows osqueryi's [*] before its prompts
+        prefix = "[*]" if getattr(self.session.engine, "connected", False) else ""
         self.prompt = prefix + "osquery> "
         self.moreprompt = prefix + "    ...> "
-        self.history_file = os.path.join(os.path.expanduser("~"), ".pyosquery_history")
 
     def process_complete_line(self, command):
         if not command.strip():
             return
         if command.lstrip().startswith("."):
             self.session.command(command.strip())
+            self._prompts()
         else:
             self.session.sql(command)
 

@@ -1,8 +1,10 @@
 """A shell session: runs SQL and osqueryi's dot commands, prints results and errors."""
 
+import os
 import shlex
 import sys
 import threading
+import time
 
 import apsw
 
@@ -13,6 +15,8 @@ HELP = """Welcome to the pyosquery shell. Please explore your OS!
 You are connected to a transient 'in-memory' virtual database.
 
 .all [TABLE]     Select all from a table
+.connect PATH    Connect to an osquery extension socket
+.disconnect      Disconnect from a connected extension socket
 .exit            Exit this program
 .features        List osquery's features and their statuses
 .headers ON|OFF  Turn display of headers on or off
@@ -31,7 +35,9 @@ You are connected to a transient 'in-memory' virtual database.
 .separator STR   Change separator used by output mode
 .show            Show the current values for various settings
 .tables [TABLE]  List names of tables
+.timer ON|OFF    Turn the CPU timer measurement on or off
 .version         Show pyosquery version
+.width [NUM1]+   Set column widths for "column" mode
 """
 
 
@@ -84,8 +90,12 @@ class Exit(SystemExit):
 class Session:
     """Runs statements against an engine (local or a connected daemon) and prints them."""
 
-    def __init__(self, engine, settings=None, out=None, err=None, features=None):
+    def __init__(self, engine, settings=None, out=None, err=None, features=None, engines=None):
+        # pylint: disable=too-many-arguments
         self.engine = engine
+        # `.connect PATH` / `.disconnect`: engines(path) gives the daemon's (None: a local one)
+        self.engines = engines
+        self.timer = False
         self.settings = settings or printer.Settings()
         self.out = out or sys.stdout
         self.err = err or sys.stderr
@@ -94,6 +104,7 @@ class Session:
 
     def sql(self, text, where="Error", failure=None):
         """Run SQL and print its result; on failure print `<where>: message` (or `failure`). Ctrl-C stops it."""
+        started, times = time.perf_counter(), os.times()
         try:
             names, rows = interruptible(self.engine, text)
         except KeyboardInterrupt:
@@ -105,6 +116,10 @@ class Session:
             self.failed = True
             return False
         self.out.write(printer.render(names, rows, self.settings))
+        if self.timer:
+            after = os.times()
+            self.out.write("Run Time: real %.3f user %f sys %f\n" % (
+                time.perf_counter() - started, after.user - times.user, after.system - times.system))
         return True
 
     def command(self, line):
@@ -135,6 +150,25 @@ class Session:
         if len(args) != 1:
             return False
         self.sql("SELECT * FROM %s" % args[0], failure="Error querying table: %s" % args[0])
+        return True
+
+    def cmd_connect(self, args):
+        if len(args) != 1 or self.engines is None:
+            return False
+        try:
+            engine = self.engines(args[0])
+            engine.query("SELECT 1")        # fail here, not at the next query, when nothing listens
+        except Exception as error:   # pylint: disable=broad-except  # the user's to see
+            self.err.write("Error: cannot connect to %s: %s\n" % (args[0], error_text(error)))
+            self.failed = True
+            return True
+        self.engine = engine
+        return True
+
+    def cmd_disconnect(self, _args):
+        if self.engines is None:
+            return False
+        self.engine = self.engines(None)
         return True
 
     def cmd_exit(self, args):
@@ -190,8 +224,21 @@ class Session:
     def cmd_show(self, _args):
         s = self.settings
         for key, value in (("headers", "on" if s.header else "off"), ("mode", s.mode),
-                           ("nullvalue", '"%s"' % s.nullvalue), ("separator", '"%s"' % s.separator)):
+                           ("nullvalue", '"%s"' % s.nullvalue), ("separator", '"%s"' % s.separator),
+                           ("timer", "on" if self.timer else "off"), ("width", " ".join(map(str, s.widths)))):
             self.out.write("%12s: %s\n" % (key, value))
+
+    def cmd_timer(self, args):
+        if len(args) != 1 or args[0].lower() not in ("on", "off"):
+            return False
+        self.timer = args[0].lower() == "on"
+        return True
+
+    def cmd_width(self, args):
+        if not all(arg.lstrip("-").isdigit() for arg in args):
+            return False
+        self.settings.widths = [int(arg) for arg in args]
+        return True
 
     def cmd_tables(self, args):
         prefix = args[0] if args else ""
