@@ -3,6 +3,7 @@
 import json
 
 from pyosquery.config import loader, shard, source
+from pyosquery.config.atc import AutoTables
 from pyosquery.config.source import ConfigError
 
 
@@ -50,6 +51,7 @@ def run_config_check(values, engine, out, err, what="config"):
     except ConfigError as error:
         problems = error.messages
     else:
+        AutoTables(engine).install(config.data, config.warnings)    # queries may read ATC tables
         # the daemon would skip a query with a bad interval or a reserved name: not a config to deploy
         problems = config.skipped + check(config, engine)
         for warning in config.warnings:

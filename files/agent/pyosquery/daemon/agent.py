@@ -12,6 +12,7 @@ import time
 
 from pyosquery import config as config_lib
 from pyosquery import flags
+from pyosquery.config.atc import AutoTables
 from pyosquery.daemon.identity import Identity, stored_uuid, hardware_uuid
 from pyosquery.logger.results import ResultsLog
 from pyosquery.scheduler.packs import PackSet
@@ -35,6 +36,7 @@ class Agent(osquery_tables.Runtime):
         ephemeral = values.disable_database or values.ephemeral
         self.store = Store(":memory:" if ephemeral else values.database_path)
         self.engine = Engine()
+        self.auto_tables = AutoTables(self.engine)
         self.identity = Identity(values, self.store)
         self.log = ResultsLog(values)
         self.scheduler = Scheduler(self.engine, self.store, self.log, values, PackSet.empty(values), self.identity)
@@ -100,6 +102,7 @@ class Agent(osquery_tables.Runtime):
         except Exception as error:   # pylint: disable=broad-except  # whatever the cause, the running config stays
             LOG.error("Error reading config: %s: %s: %s", self.values.config_path, type(error).__name__, error)
             return False
+        self.auto_tables.install(loaded.data, loaded.warnings)
         self.values.apply_config_options(loaded.options)    # its warnings are in loaded.warnings, with the file
         for warning in loaded.warnings + loaded.skipped:
             LOG.warning("%s", warning)
