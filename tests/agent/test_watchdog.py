@@ -141,6 +141,16 @@ def test_a_killed_worker_is_replaced_by_a_lower_priority_one(daemons):
     assert "osqueryd watcher (%d) executing worker (%d)" % (watcher, second) in status_log(daemon)
 
 
+def test_sigint_to_the_worker_is_a_lost_worker_the_watcher_replaces(daemons):
+    # osquery's test_daemon_lost_worker: SIGINT to the worker, the watcher stays and starts another
+    daemon = daemons({"schedule": {}}).start()
+    first, watcher = worker(daemon)
+    time.sleep(4)           # older than the quick-restart limit: replaced at once
+    os.kill(first, signal.SIGINT)
+    second, same_watcher = worker(daemon, previous=first)
+    assert same_watcher == watcher and second != first and alive(watcher) and not alive(first)
+
+
 def test_a_killed_watcher_takes_its_worker_along(daemons):
     daemon = daemons({"schedule": {}}).start()
     pid, watcher = worker(daemon)
