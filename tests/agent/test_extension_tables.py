@@ -67,17 +67,6 @@ def _registered(daemon):
     return bool(daemon.query("SELECT name FROM osquery_registry WHERE registry = 'table' AND name = 'fleet_words'"))
 
 
-def _query_error(daemon, sql):
-    import osquery   # pylint: disable=import-outside-toplevel
-    client = osquery.ExtensionClient(path=daemon.paths["extensions_socket"])
-    client.open(timeout=5)
-    try:
-        response = client.extension_manager_client().query(sql)
-    finally:
-        client.close()
-    return response.status.message if response.status.code else None
-
-
 def test_extension_table_in_queries_joins_the_shell_and_the_schedule(daemons, extension):
     daemon = daemons({"schedule": {"words": {"query": "SELECT id, word FROM fleet_words", "interval": 1}}},
                      extra_flags=["--disable_watchdog"]).start()
@@ -100,7 +89,7 @@ def test_extension_table_in_queries_joins_the_shell_and_the_schedule(daemons, ex
     proc.send_signal(signal.SIGKILL)
     proc.wait()
     daemon.wait_for(lambda: not _registered(daemon), "the table to go", timeout=20)
-    assert _query_error(daemon, "SELECT * FROM fleet_words") == "no such table: fleet_words"
+    assert daemon.ask("SELECT * FROM fleet_words").status.message == "no such table: fleet_words"
 
 
 def test_extension_cannot_replace_a_built_in_table(daemons, tmp_path):
