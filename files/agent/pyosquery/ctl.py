@@ -149,21 +149,35 @@ def split_action(argv):
     return flag_args, (bare[0] if bare else None), bare[1:]
 
 
+def _take_flagfile(argv):
+    """(the --flagfile given, else the default; the other arguments)."""
+    flagfile, rest, index = flags.DEFAULT_FLAGFILE, [], 0
+    while index < len(argv):
+        name, equals, value = argv[index].lstrip("-").partition("=")
+        if name == "flagfile" and argv[index].startswith("-"):
+            if not equals and index + 1 < len(argv):
+                index += 1
+                value = argv[index]
+            flagfile = value
+        else:
+            rest.append(argv[index])
+        index += 1
+    return flagfile, rest
+
+
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else argv
     flag_args, action, operands = split_action(argv)
     usage = USAGE % ", ".join(sorted(list(ACTIONS) + ["pack-check"]))
-    after = []
     if action == "pack-check":
-        # it has an option of its own (--name) besides daemon flags, and parses them itself
+        # it has an option of its own (--name) and works before the flagfile exists: it parses itself
         index = argv.index(action)
-        flag_args, after = argv[:index], argv[index + 1:]
+        flagfile, before = _take_flagfile(argv[:index])
+        return pack_check(flagfile, before + argv[index + 1:])
     try:
         values, _ = cli.start(flag_args, "pyosqueryctl", usage)
     except SystemExit as done:
         return done.code
-    if action == "pack-check":
-        return pack_check(values.flagfile or flags.DEFAULT_FLAGFILE, after)
     if action not in ACTIONS:
         sys.stderr.write("pyosqueryctl: %s\nUsage: pyosqueryctl %s\n" % (
             "unknown action %r" % action if action else "no action given", usage))
