@@ -121,3 +121,16 @@ def test_connect_and_disconnect_switch_engines(daemons):
     pids = result.stdout.split()
     assert pids[0] == str(daemon.proc.pid) and pids[1] != pids[0]     # the daemon's, then our own
     assert "Error: cannot connect to /nonexistent/x.em" in result.stderr and result.returncode == 1
+
+
+def test_streamed_modes_print_rows_as_they_come_and_every_statement():
+    # a query that fails at its 1000th row: streamed modes have printed the 999 before it
+    failing = ("WITH RECURSIVE r(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM r WHERE i < 5000) "
+               "SELECT i, CASE WHEN i = 1000 THEN json('not json') ELSE i END AS v FROM r")
+    result = run("--csv", failing)
+    assert result.returncode == 1 and "malformed JSON" in result.stderr
+    assert result.stdout.splitlines()[:2] == ["i,v", "1,1"] and len(result.stdout.splitlines()) == 1000
+    assert run("--list", failing).stdout.count("\n") == 1000
+    assert run(failing).stdout == ""            # pretty needs every row first, as osqueryi's
+    both = run("--csv", "SELECT 1 AS a; SELECT 2 AS b WHERE 0; SELECT 3 AS c")
+    assert both.stdout == "a\n1\nb\nc\n3\n"

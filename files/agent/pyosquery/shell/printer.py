@@ -1,11 +1,13 @@
 """osqueryi's output modes: pretty, json, json_pretty, line, csv, list, column.
 
+json, line, csv and list print row by row as the query produces them (`write`), so a large
+result costs the shell one row of memory; pretty, column and json_pretty need every row first.
+
 osquery hands every value to its printer as a string, so numbers print as text in JSON
 (`{"0":"0"}`) and NULL prints as the `nullvalue` setting ("" by default).
 """
 
 import csv
-import io
 import json
 
 MODES = ("column", "csv", "json", "line", "list", "pretty")
@@ -36,6 +38,10 @@ def _cells(rows, nullvalue):
     return [[_text(value, nullvalue) for value in row] for row in rows]
 
 
+def _stream_cells(rows, nullvalue):
+    return ([_text(value, nullvalue) for value in row] for row in rows)
+
+
 def pretty(names, rows, settings):
     """ASCII table with `+---+` borders; nothing at all for no rows."""
     if not rows:
@@ -59,12 +65,12 @@ def pretty(names, rows, settings):
 
 
 def as_json(names, rows, settings):
-    """osqueryi --json: one object per line, keys sorted, all values strings."""
-    objects = []
-    for row in _cells(rows, settings.nullvalue):
-        record = dict(zip(names, row))
-        objects.append("  " + json.dumps(record, sort_keys=True, separators=(",", ":"), ensure_ascii=False))
-    return "[\n" + ",\n".join(objects) + "\n]\n"
+    """osqueryi --json: one object per line, keys sorted, all values strings (streamed row by row)."""
+    yield "[\n"
+    for number, row in enumerate(_stream_cells(rows, settings.nullvalue)):
+        record = json.dumps(dict(zip(names, row)), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+        yield ("  " if number == 0 else ",\n  ") + record
+    yield "\n]\n"
 
 
 def as_json_pretty(names, rows, settings):
@@ -74,27 +80,40 @@ def as_json_pretty(names, rows, settings):
 
 
 def line_mode(names, rows, settings):
-    """`name = value` per column, names right-aligned, a blank line between rows."""
+    """`name = value` per column, names right-aligned, a blank line between rows (streamed)."""
     width = max([5] + [len(name) for name in names])
-    blocks = []
-    for row in _cells(rows, settings.nullvalue):
-        blocks.append("".join("%*s = %s\n" % (width, name, value) for name, value in zip(names, row)))
-    return "\n".join(blocks)
+    for number, row in enumerate(_stream_cells(rows, settings.nullvalue)):
+        yield ("" if number == 0 else "\n") + "".join(
+            "%*s = %s\n" % (width, name, value) for name, value in zip(names, row))
+
+
+class _Line:
+    """A file-like sink for csv.writer that keeps the one line it was given."""
+
+    text = ""
+
+    def write(self, text):
+        self.text = text
 
 
 def csv_mode(names, rows, settings):
-    out = io.StringIO()
-    writer = csv.writer(out, delimiter=",", lineterminator="\n")
+    """RFC 4180 quoting, ',' between values, a header line (streamed)."""
+    line = _Line()
+    writer = csv.writer(line, delimiter=",", lineterminator="\n")
     if settings.header:
         writer.writerow(names)
-    writer.writerows(_cells(rows, settings.nullvalue))
-    return out.getvalue()
+        yield line.text
+    for row in _stream_cells(rows, settings.nullvalue):
+        writer.writerow(row)
+        yield line.text
 
 
 def list_mode(names, rows, settings):
-    lines = [settings.separator.join(names)] if settings.header else []
-    lines += [settings.separator.join(row) for row in _cells(rows, settings.nullvalue)]
-    return "".join(line + "\n" for line in lines)
+    """Values joined by the separator, the header first (streamed)."""
+    if settings.header:
+        yield settings.separator.join(names) + "\n"
+    for row in _stream_cells(rows, settings.nullvalue):
+        yield settings.separator.join(row) + "\n"
 
 
 def column_mode(names, rows, settings):
@@ -114,8 +133,23 @@ def column_mode(names, rows, settings):
 
 PRINTERS = {"pretty": pretty, "json": as_json, "json_pretty": as_json_pretty, "line": line_mode,
             "csv": csv_mode, "list": list_mode, "column": column_mode}
+# modes that print each row as it comes; the others need every row first (column widths, one document)
+STREAMED = ("json", "line", "csv", "list")
+
+
+def chunks(names, rows, settings):
+    """The text osqueryi prints for one result, in pieces; streamed modes read `rows` lazily."""
+    if settings.mode in STREAMED:
+        return PRINTERS[settings.mode](names, rows, settings)
+    return [PRINTERS[settings.mode](names, list(rows), settings)]
 
 
 def render(names, rows, settings):
     """The text osqueryi prints for one result in the current mode."""
-    return PRINTERS[settings.mode](names, rows, settings)
+    return "".join(chunks(names, rows, settings))
+
+
+def write(out, names, rows, settings):
+    """Print one result to `out` as it is produced: a streamed mode never holds every row."""
+    for piece in chunks(names, rows, settings):
+        out.write(piece)

@@ -51,8 +51,8 @@ def error_text(error):
     return text
 
 
-def interruptible(engine, text):
-    """engine.query(text), stopped by Ctrl-C.
+def interruptible(engine, action):
+    """action() (a query and the printing of its rows), stopped by Ctrl-C.
 
     Python runs its SIGINT handler only in the main thread, between bytecodes, which a query busy
     inside SQLite never reaches; so a local query runs in a helper thread while the main thread
@@ -61,12 +61,12 @@ def interruptible(engine, text):
     """
     connection = getattr(engine, "connection", None)
     if connection is None:
-        return engine.query(text)
+        return action()
     outcome = {}
 
     def run():
         try:
-            outcome["result"] = engine.query(text)
+            outcome["result"] = action()
         except Exception as error:   # pylint: disable=broad-except  # handed to the main thread
             outcome["error"] = error
 
@@ -106,7 +106,7 @@ class Session:
         """Run SQL and print its result; on failure print `<where>: message` (or `failure`). Ctrl-C stops it."""
         started, times = time.perf_counter(), os.times()
         try:
-            names, rows = interruptible(self.engine, text)
+            interruptible(self.engine, lambda: self._print(text))
         except KeyboardInterrupt:
             self.err.write("%s: interrupted\n" % where)
             self.failed = True
@@ -115,12 +115,22 @@ class Session:
             self.err.write((failure or "%s: %s" % (where, error_text(error))) + "\n")
             self.failed = True
             return False
-        self.out.write(printer.render(names, rows, self.settings))
         if self.timer:
             after = os.times()
             self.out.write("Run Time: real %.3f user %f sys %f\n" % (
                 time.perf_counter() - started, after.user - times.user, after.system - times.system))
         return True
+
+    def _print(self, text):
+        """Print each statement's result as its rows come."""
+        for names, rows in self._results(text):
+            printer.write(self.out, names, rows, self.settings)
+
+    def _results(self, text):
+        """Each statement's (names, rows): streamed from a local engine, whole from a connected daemon."""
+        if hasattr(self.engine, "statements"):
+            return self.engine.statements(text)
+        return [self.engine.query(text)]
 
     def command(self, line):
         """Run one dot command line; unknown ones print osqueryi's error."""

@@ -13,6 +13,29 @@ from pyosquery.tables.spec import load_tables
 __all__ = ["Engine", "QueryError"]
 
 
+_END = object()     # no more rows
+
+
+def _split(rows, starts):
+    """(names, rows of that statement) per statement, from one cursor's rows and the statements' starts."""
+    state = {"row": next(rows, _END)}
+    state["owner"] = len(starts) - 1     # the statement that produced state["row"]
+
+    def statement_rows(index):
+        while state["row"] is not _END and state["owner"] == index:
+            yield state["row"]
+            state["row"] = next(rows, _END)
+            state["owner"] = len(starts) - 1
+
+    index = 0
+    while index < len(starts):
+        current = statement_rows(index)
+        yield starts[index], current
+        for _ in current:       # what the caller left unread
+            pass
+        index += 1
+
+
 class _Prepared(Exception):
     """Raised from an exec trace to stop a statement once its columns are known."""
 
@@ -46,19 +69,19 @@ class Engine:
                                       use_bestindex_object=True, eponymous_only=True,
                                       read_only=True)
 
-    def query(self, sql, budget=None):
-        """Run `sql`; return (column names, list of row tuples) of its last statement.
+    def statements(self, sql, budget=None):
+        """(column names, rows) for each statement of `sql` in turn, streamed: `rows` is an iterator
+        that runs the statement as it is read, to be read to its end before the next statement.
 
+        The engine's lock is held until the last statement is read (or the generator is closed).
         With a `budget` (pyosquery.sql.budget.Budget) the query stops with a QueryError saying
         why once it spends more CPU time or memory than the budget allows.
         """
-        result = [[], []]
+        starts = []     # the column names of each statement, appended as SQLite starts it
 
         def trace(cursor, statement, _bindings):
-            # called before each statement runs: its columns are known even with no rows
             readonly.check_statement(cursor, statement)
-            result[0] = [name for name, _ in cursor.get_description()]
-            result[1] = []
+            starts.append([name for name, _ in cursor.get_description()])
             return True
 
         with self.lock:
@@ -68,8 +91,7 @@ class Engine:
             if meter is not None:
                 self.connection.set_progress_handler(meter, PROGRESS_STEPS)
             try:
-                for row in cursor.execute(sql):
-                    result[1].append(row)
+                yield from _split(iter(cursor.execute(sql)), starts)
             except apsw.InterruptError:
                 if meter is not None and meter.reason:
                     raise QueryError("%s; it was stopped" % meter.reason) from None
@@ -77,7 +99,13 @@ class Engine:
             finally:
                 if meter is not None:
                     self.connection.set_progress_handler(None)
-        return result[0], result[1]
+
+    def query(self, sql, budget=None):
+        """Run `sql`; return (column names, list of row tuples) of its last statement."""
+        result = ([], [])
+        for names, rows in self.statements(sql, budget):
+            result = (names, list(rows))
+        return result
 
     def query_dicts(self, sql):
         """Run `sql`; return its rows as dicts (column name -> value)."""
