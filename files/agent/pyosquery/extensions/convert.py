@@ -23,7 +23,7 @@ def _wire_safe(text):
 
 def row_map(names, row):
     """One result row as osquery's string map (a repeated column name keeps its last value)."""
-    return {name: cell_text(value) for name, value in zip(names, row)}
+    return dict(zip(names, map(cell_text, row)))
 
 
 def error_message(error):

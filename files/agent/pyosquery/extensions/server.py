@@ -15,9 +15,9 @@ import threading
 import time
 
 from osquery.extensions import ExtensionManager
-from thrift.protocol import TBinaryProtocol
 from thrift.transport import TSocket, TTransport
 
+from pyosquery.extensions import codec
 from pyosquery.extensions import listener
 from pyosquery.extensions.handler import ManagerHandler
 from pyosquery.extensions.listener import SocketInUse
@@ -145,7 +145,7 @@ class ExtensionServer:
     def _serve(self, connection):
         wrapped = _Watched(lambda: self._mark(connection, busy=True))
         wrapped.setHandle(connection)
-        protocol = TBinaryProtocol.TBinaryProtocol(TTransport.TBufferedTransport(wrapped))
+        protocol = codec.protocol(codec.buffered(wrapped))
         try:
             while not self._stopping.is_set():
                 self._processor.process(protocol, protocol)

@@ -125,14 +125,14 @@ def _extension(path, timeout):
     """A Thrift client of the extension listening at `path` (osquery's wire format)."""
     # pylint: disable=import-outside-toplevel  # thrift is loaded with the socket only
     from osquery.extensions import Extension
-    from thrift.protocol import TBinaryProtocol
+    from pyosquery.extensions import codec
     from thrift.transport import TSocket, TTransport
     socket = TSocket.TSocket(unix_socket=path)
     socket.setTimeout(timeout * 1000)
-    transport = TTransport.TBufferedTransport(socket)
+    transport = codec.buffered(socket)
     try:
         transport.open()
-        yield Extension.Client(TBinaryProtocol.TBinaryProtocol(transport))
+        yield Extension.Client(codec.protocol(transport))
     finally:
         transport.close()
 
