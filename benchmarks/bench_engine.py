@@ -13,12 +13,15 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from procs import start_daemon  # noqa: E402  pylint: disable=wrong-import-position
 from report import publish  # noqa: E402  pylint: disable=wrong-import-position
 
 from pyosquery.sql.engine import Engine  # noqa: E402  pylint: disable=wrong-import-position
 
 SHELL = os.path.join(os.path.dirname(sys.executable), "pyosqueryi")
 PROCESS_SQL = "SELECT pid, name, cmdline, state, uid, resident_size, user_time FROM processes"
+SOCKET_SQL = ("WITH RECURSIVE r(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM r WHERE i < 20000) "
+              "SELECT i AS pid, 'process-' || i AS name, '/usr/bin/thing --flag ' || i AS cmdline, i * 4096 AS size FROM r")
 FILE_SQL = "SELECT path, size, mode, uid, gid, mtime, inode FROM file WHERE path LIKE '/usr/%%'"
 
 
@@ -89,6 +92,41 @@ def bench_file(engine, rows):
     rows.append(("file LIKE '/usr/%%%%' (%d rows)" % count, ours, "find /usr -printf", peer, ours / peer, "<= 2"))
 
 
+def max_rss_mb(args):
+    """The peak resident memory of one run of `args` (its own rusage, output to /dev/null)."""
+    child = subprocess.Popen(args, stdout=subprocess.DEVNULL)
+    _pid, status, usage = os.wait4(child.pid, 0)
+    child.returncode = os.waitstatus_to_exitcode(status)
+    return usage.ru_maxrss / 1024.0
+
+
+def bench_shell_memory(memory_rows):
+    """The shell printing the whole /usr listing as CSV: streamed, its memory stays flat."""
+    ours = max_rss_mb([SHELL, "--csv", FILE_SQL])
+    peer = max_rss_mb(["find", "/usr", "-printf", "%p,%s,%m,%U,%G,%T@,%i\\n"])
+    memory_rows.append(("pyosqueryi --csv file LIKE '/usr/%%' (peak RSS)", ours, "find /usr -printf", peer,
+                        ours / peer, "flat (streamed)"))
+
+
+def bench_socket(engine, rows):
+    """20k rows through the daemon's socket (pyosqueryi --connect's client) against the same query run locally."""
+    from pyosquery.extensions.client import RemoteEngine   # pylint: disable=import-outside-toplevel
+    root = tempfile.mkdtemp(prefix="bench-socket-")
+    daemon = start_daemon(root, {}, ["--disable_watchdog"])
+    try:
+        while not os.path.exists(os.path.join(root, "em")):
+            time.sleep(0.1)
+        remote = RemoteEngine(os.path.join(root, "em"))
+        remote.query(SOCKET_SQL)
+        ours = median_ms(lambda: remote.query(SOCKET_SQL), 7)
+        peer = median_ms(lambda: engine.query(SOCKET_SQL), 7)
+    finally:
+        daemon.terminate()
+        daemon.wait()
+        shutil.rmtree(root, ignore_errors=True)
+    rows.append(("20k rows over the socket", ours, "the same query locally", peer, ours / peer, "<= 3"))
+
+
 def bench_shell_start(rows):
     ours = median_ms(command([SHELL, "select 1"]), 20)
     peer = median_ms(command([sys.executable, "-c", "pass"]), 20)
@@ -101,10 +139,16 @@ def main():
     bench_processes(engine, rows)
     bench_hash(engine, rows)
     bench_file(engine, rows)
+    bench_socket(engine, rows)
     bench_shell_start(rows)
     cells = [(name, "%.2f" % ours, peer_name, "%.2f" % peer, "%.3f" % ratio, target)
              for name, ours, peer_name, peer, ratio, target in rows]
     publish("engine", ("measurement", "ours (ms)", "peer", "peer (ms)", "ratio", "target"), cells)
+    memory = []
+    bench_shell_memory(memory)
+    cells = [(name, "%.1f" % ours, peer_name, "%.1f" % peer, "%.1f" % ratio, target)
+             for name, ours, peer_name, peer, ratio, target in memory]
+    publish("shell-memory", ("measurement", "ours (MB)", "peer", "peer (MB)", "ratio", "target"), cells)
 
 
 if __name__ == "__main__":
