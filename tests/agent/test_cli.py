@@ -142,14 +142,13 @@ def _pid_in(path):
         return 0
 
 
-def test_ctl_passes_osquery_flags_anywhere(tmp_path):
+def test_ctl_passes_osquery_flags_anywhere(tmp_path, daemons):
     pidfile = tmp_path / "p.pid"
     done = run("pyosqueryctl", "--flagfile=/dev/null", "status", "--pidfile", str(pidfile), "--events_max=5")
     assert done.returncode == 3 and "not running" in done.stdout
-    with open(pidfile, "w", encoding="ascii") as handle:
-        handle.write("%d\n" % os.getpid())
-    done = run("pyosqueryctl", "--pidfile=%s" % pidfile, "--flagfile", "/dev/null", "status")
-    assert done.returncode == 0 and "running (pid %d)" % os.getpid() in done.stdout
+    daemon = daemons({"schedule": {}}, extra_flags=["--disable_watchdog"]).start()
+    done = run("pyosqueryctl", "--pidfile=%s" % daemon.paths["pidfile"], "--flagfile", "/dev/null", "status")
+    assert done.returncode == 0 and "running (pid %d)" % daemon.proc.pid in done.stdout
 
 
 def test_sigint_to_the_daemon_without_watchdog_exits_0(daemons):
