@@ -1,7 +1,8 @@
 """A minimal rtnetlink dump client (stdlib sockets only).
 
-Used where /proc has no equivalent: the IPv4 local/broadcast routes (only the main table is in
-/proc/net/route) and the address records with their labels, peers and broadcasts.
+Used where /proc and /sys have no equivalent: the links' flags as userspace sees them, the IPv4
+local/broadcast routes (only the main table is in /proc/net/route) and the address records with
+their labels, peers and broadcasts.
 """
 
 import socket
@@ -11,6 +12,7 @@ NLMSG_ERROR = 2
 NLMSG_DONE = 3
 NLM_F_REQUEST = 0x1
 NLM_F_DUMP = 0x300
+RTM_GETLINK = 18
 RTM_GETADDR = 22
 RTM_GETROUTE = 26
 

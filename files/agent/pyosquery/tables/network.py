@@ -15,10 +15,6 @@ from pyosquery.tables import _netlink, _os
 
 SYS_NET = "/sys/class/net"
 IFF_BROADCAST = 0x2
-IFF_UP = 0x1
-IFF_RUNNING = 0x40
-IFF_LOWER_UP = 0x10000
-IFF_DORMANT = 0x20000
 FAMILIES = {socket.AF_INET: 4, socket.AF_INET6: 16}
 
 
@@ -111,28 +107,28 @@ def gen_interface_addresses(_context):
 
 # --- interface_details ---------------------------------------------------------------------
 
-# Flags osquery takes from sysfs (dev->flags) rather than from the link message.
-SYSFS_FLAGS = 0x1 | 0x4 | 0x20 | 0x80 | 0x100 | 0x200 | 0x1000 | 0x2000 | 0x4000 | 0x8000
 COUNTERS = (("ipackets", "rx_packets"), ("opackets", "tx_packets"), ("ibytes", "rx_bytes"),
             ("obytes", "tx_bytes"), ("ierrors", "rx_errors"), ("oerrors", "tx_errors"),
             ("idrops", "rx_dropped"), ("odrops", "tx_dropped"), ("collisions", "collisions"))
+IFLA_IFNAME = 3
+_IFINFOMSG = struct.Struct("=BxHiII")      # family, type, index, flags, change
 
 
-def link_flags(name):
-    """The flags `ip link` shows: dev->flags plus the RUNNING/LOWER_UP/DORMANT state bits."""
-    flags = _sys_int(name, "flags", 16)
-    if flags is None:
-        return None
-    flags &= ~(IFF_RUNNING | IFF_LOWER_UP | IFF_DORMANT)
-    if flags & IFF_UP:
-        operstate = _sys(name, "operstate")
-        if operstate in ("up", "unknown"):
-            flags |= IFF_RUNNING
-        if operstate == "dormant":
-            flags |= IFF_DORMANT
-        if _sys(name, "carrier") == "1":
-            flags |= IFF_LOWER_UP
-    return flags
+def link_flags():
+    """{name: flags} from a link dump: the kernel's dev_get_flags(), as getifaddrs (osquery),
+    SIOCGIFFLAGS and `ip link` report them.
+
+    Not /sys/class/net/*/flags: that is dev->flags, where IFF_PROMISC and IFF_ALLMULTI also show
+    what the kernel set for itself (a bridge puts its ports in promiscuous mode), and it lacks
+    the RUNNING/LOWER_UP/DORMANT state bits.
+    """
+    found = {}
+    for payload in _netlink.dump(_netlink.RTM_GETLINK, _IFINFOMSG.pack(0, 0, 0, 0, 0)):
+        if len(payload) < _IFINFOMSG.size:
+            continue
+        name = _netlink.attributes(payload, _IFINFOMSG.size).get(IFLA_IFNAME, b"").split(b"\0", 1)[0]
+        found[name.decode("utf-8", "replace")] = _IFINFOMSG.unpack_from(payload)[3]
+    return found
 
 
 def _mac(name):
@@ -165,9 +161,9 @@ def pci_slot(sock, name):
     return info.bus_info.decode("utf-8", "replace")
 
 
-def _details_row(name, context, sock):
+def _details_row(name, context, sock, flags):
     row = {"interface": name, "mac": _mac(name), "type": _sys_int(name, "type") or 0,
-           "mtu": _sys_int(name, "mtu") or 0, "metric": 0, "flags": link_flags(name),
+           "mtu": _sys_int(name, "mtu") or 0, "metric": 0, "flags": flags.get(name),
            "last_change": -1}
     for column, counter in COUNTERS:
         row[column] = _sys_int(name, "statistics/" + counter)
@@ -181,7 +177,8 @@ def _details_row(name, context, sock):
 def gen_interface_details(context):
     sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM) if context.uses("pci_slot") else None
     try:
-        return [_details_row(name, context, sock) for name in links()]
+        flags = link_flags() if context.uses("flags") else {}
+        return [_details_row(name, context, sock, flags) for name in links()]
     finally:
         if sock is not None:
             sock.close()
