@@ -6,6 +6,7 @@
 #   make venv               .venv: ansible-core, ansible-lint, molecule, pytest + the agent (editable)
 #   make lab-up N=10        a lab fleet of N hosts for your own use (inventory printed); make lab-down
 #   make test-agent | test-agent-oldest | test-faults | test-unit | lint | sanity | test-lab | molecule    one suite
+#   make test-load          the timing-sensitive tests beside two busy loops (not part of make test)
 #   .venv/bin/pytest tests/unit    the plugin unit tests without ansible-test (make test-unit runs them with it)
 #   make bench              side-by-side benchmarks, figures written into benchmarks/README.md
 
@@ -45,7 +46,7 @@ export ANSIBLE_FORCE_COLOR := 0
 export PY_COLORS := 0
 endif
 
-.PHONY: bench help venv deps test test-agent test-agent-oldest test-faults test-unit sanity sanity-copy lint test-lab molecule demo lab-up lab-down lab-status clean
+.PHONY: bench help venv deps test test-agent test-agent-oldest test-faults test-load test-unit sanity sanity-copy lint test-lab molecule demo lab-up lab-down lab-status clean
 
 help:
 	@sed -n '/^$$/q; s/^# \{0,1\}//p' Makefile
@@ -97,6 +98,16 @@ test-agent: venv
 # read-only or corrupt store, FIFOs, /dev/zero, stale pidfiles, zombies, connection floods
 test-faults: venv
 	$(BIN)/pytest -q tests/agent/faults
+
+# Not part of `make test`: the timing-sensitive files with two busy loops beside them (nice 0, as
+# a noisy CI neighbour), to prove they depend on what the agent does, not on how busy the machine is
+LOAD_TESTS ?= tests/agent/test_watchdog.py tests/agent/test_daemon_crash.py tests/agent/test_profile.py \
+  tests/agent/test_tables_processes.py tests/agent/faults
+test-load: venv
+	@busy=(); for _ in 1 2; do (while :; do :; done) & busy+=($$!); done; \
+	  trap 'kill $${busy[*]}' EXIT; \
+	  echo "test-load: busy loops $${busy[*]} beside the tests (load average $$(cut -d' ' -f1 /proc/loadavg))"; \
+	  $(BIN)/pytest -q $(LOAD_TESTS)
 
 # The agent runs on the hosts' own Python, 3.9 or newer: its tests run again (all but the slow
 # watchdog, crash and profiler files) on the oldest Python found (pyenv's 3.9 here), in a venv of their own.

@@ -28,7 +28,9 @@ def test_fifty_kills_leave_a_sound_database(tmp_path):
     rng = random.Random(7)
     for _ in range(50):
         daemon.start(wait_socket=False)
-        daemon.wait_for(lambda: stored_counter_safe(database) is not None, "a stored result")
+        # each daemon commits a run of its own first (however slowly a busy machine starts it),
+        # then dies at a random point of the runs that follow
+        daemon.wait_for(lambda: (stored_counter_safe(database) or 0) > seen, "a new stored result", 120)
         time.sleep(rng.uniform(0.0, 1.5))
         daemon.proc.kill()
         daemon.proc.wait()
@@ -38,7 +40,7 @@ def test_fifty_kills_leave_a_sound_database(tmp_path):
         seen = counter
     db = apsw.Connection(database)
     assert db.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
-    assert seen >= 10
+    assert seen >= 50
     logged = [line["counter"] for line in daemon.results() if line["name"] == "churn"]
     # at-least-once: every stored counter was logged before it was stored
     assert set(range(1, seen + 1)) <= set(logged)

@@ -1,5 +1,10 @@
 """The watchdog with the real daemon and short limits: the watcher stops a worker that overruns CPU
-or memory, the next worker denylists the query, and the status log says so in osquery's words."""
+or memory, the next worker denylists the query, and the status log says so in osquery's words.
+
+Nothing here depends on how busy the machine is (`make test-load` runs this file beside busy
+loops): a worker that must overrun a limit is favoured (nice -20) so its query gets a core, every
+wait is on a condition with a deadline far beyond need, and no wall-clock duration is asserted.
+"""
 
 import os
 import re
@@ -10,7 +15,7 @@ import time
 import psutil
 import pytest
 
-from daemon_harness import alive, schedule, status_log, worker
+from daemon_harness import alive, favoured, schedule, status_log, wait_until, worker
 
 
 INTERVAL = 3        # the watcher's check interval (osquery's, fixed)
@@ -43,13 +48,11 @@ def when_exists(sql, trigger):
 
 
 def stop_after_trigger(daemon, trigger, pid):
-    """Create the trigger; seconds until the stop line appears, and until the worker is gone."""
-    trigger.write_text("")
-    began = time.monotonic()
-    daemon.wait_for(lambda: "osqueryd worker (%d) stopping: " % pid in status_log(daemon), "the stop line", 30)
-    logged = time.monotonic() - began
-    daemon.wait_for(lambda: not alive(pid), "the worker to go", 30)
-    return logged, time.monotonic() - began
+    """Create the trigger, wait for the stop line (the worker favoured) and for the worker to go."""
+    with favoured(pid):
+        trigger.write_text("")
+        daemon.wait_for(lambda: "osqueryd worker (%d) stopping: " % pid in status_log(daemon), "the stop line", 120)
+    daemon.wait_for(lambda: not alive(pid), "the worker to go", 60)
 
 
 def test_cross_join_is_stopped_denylisted_and_logged(daemons, tmp_path, many_users):
@@ -61,10 +64,7 @@ def test_cross_join_is_stopped_denylisted_and_logged(daemons, tmp_path, many_use
     first, watcher = worker(daemon)
     assert watcher == daemon.proc.pid
     daemon.wait_for(lambda: int(schedule(daemon)["cross_join"]["executions"]) >= 1, "a cheap run")
-    logged, gone = stop_after_trigger(daemon, trigger, first)
-    # the query starts within a second; a full interval over the limit then fills the latency limit
-    assert logged <= LATENCY + 2 * INTERVAL
-    assert gone <= logged + 1 + 2.5      # forced shutdown delay, then SIGKILL
+    stop_after_trigger(daemon, trigger, first)
     second = worker(daemon, previous=first)[0]
     rows = schedule(daemon)
     assert rows["cross_join"]["denylisted"] == "1" and rows["tick"]["denylisted"] == "0"
@@ -80,9 +80,8 @@ def test_cross_join_is_stopped_denylisted_and_logged(daemons, tmp_path, many_use
     assert state["cpu_limit_ms"] == str(CPU_LIMIT_MS) and state["latency_limit_s"] == str(LATENCY)
     # denylisted, it does not run: the worker stays up and the other query keeps running
     ran, ticks = int(rows["cross_join"]["executions"]), int(rows["tick"]["executions"])
-    time.sleep(INTERVAL)
-    rows = schedule(daemon)
-    assert int(rows["cross_join"]["executions"]) == ran and int(rows["tick"]["executions"]) > ticks
+    daemon.wait_for(lambda: int(schedule(daemon)["tick"]["executions"]) >= ticks + 3, "three more ticks")
+    assert int(schedule(daemon)["cross_join"]["executions"]) == ran
     assert alive(second)
 
 
@@ -93,8 +92,7 @@ def test_memory_hog_is_stopped_and_denylisted(daemons, tmp_path):
     daemon = daemons(config, extra_flags=flags).start()
     first = worker(daemon)[0]
     daemon.wait_for(lambda: int(schedule(daemon)["grow"]["executions"]) >= 1, "a cheap run")
-    logged = stop_after_trigger(daemon, trigger, first)[0]
-    assert logged <= LATENCY + 2 * INTERVAL
+    stop_after_trigger(daemon, trigger, first)
     worker(daemon, previous=first)
     assert schedule(daemon)["grow"]["denylisted"] == "1"
     log = status_log(daemon)
@@ -102,6 +100,30 @@ def test_memory_hog_is_stopped_and_denylisted(daemons, tmp_path):
                       % first, log)
     assert found and int(found.group(1)) > 50 * 1024 * 1024
     assert "Scheduled query may have failed: grow" in log
+
+
+def logged_at(log, text):
+    """Seconds since midnight of the first status line holding `text` (glog: "W1130 11:15:16.529385 ...")."""
+    line = next(line for line in log.splitlines() if text in line)
+    hours, minutes, seconds = line.split()[1].split(":")
+    return int(hours) * 3600 + int(minutes) * 60 + float(seconds)
+
+
+def test_watchdog_delay_spares_a_young_worker(daemons, many_users):
+    delay = 15
+    # heavy from the first run: without the delay the first check (3 s) would stop the worker
+    config = {"schedule": {"cross_join": {"query": CROSS_JOIN, "interval": 1}}}
+    flags = ["--watchdog_delay=%d" % delay, "--watchdog_forced_shutdown_delay=1",
+             "--watchdog_latency_limit=%d" % LATENCY, "--watchdog_utilization_limit=%d" % UTILIZATION]
+    daemon = daemons(config, extra_flags=flags, passwd=many_users).start()
+    first, watcher = worker(daemon)
+    with favoured(first):
+        daemon.wait_for(lambda: "osqueryd worker (%d) stopping: " % first in status_log(daemon), "the stop line", 120)
+    log = status_log(daemon)
+    # a lower bound on time: a busy machine can only make the stop later
+    began = logged_at(log, "osqueryd watcher (%d) executing worker (%d)" % (watcher, first))
+    stopped = logged_at(log, "osqueryd worker (%d) stopping: Maximum sustainable CPU" % first)
+    assert stopped - began >= delay
 
 
 def test_denylist_false_keeps_the_query_scheduled(daemons, tmp_path, many_users):
@@ -131,7 +153,8 @@ def test_a_killed_worker_is_replaced_by_a_lower_priority_one(daemons):
         assert "apsw" in handle.read()
     assert os.getpriority(os.PRIO_PROCESS, first) == 10
     assert os.getpriority(os.PRIO_PROCESS, watcher) == 10
-    time.sleep(4)           # a worker that dies younger than 4 s is restarted only after a back-off
+    # a worker that dies younger than 4 s (osquery's respawn limit) is restarted after a back-off
+    wait_until(lambda: time.time() - psutil.Process(first).create_time() > 5, "the worker to be 5 s old")
     os.kill(first, signal.SIGKILL)
     second, same_watcher = worker(daemon, previous=first)
     assert same_watcher == watcher and alive(watcher)
@@ -156,10 +179,7 @@ def test_a_killed_watcher_takes_its_worker_along(daemons):
     pid, watcher = worker(daemon)
     os.kill(watcher, signal.SIGKILL)
     daemon.proc.wait()
-    began = time.monotonic()
-    while alive(pid) and time.monotonic() - began < 15:
-        time.sleep(0.1)
-    assert time.monotonic() - began <= 10
+    wait_until(lambda: not alive(pid), "the orphaned worker to leave")
     assert "osqueryd worker (%d) detected killed watcher (%d)" % (pid, watcher) in status_log(daemon)
 
 
@@ -168,7 +188,7 @@ def test_sigterm_or_sigint_stops_both_and_removes_the_pidfile(daemons, number):
     daemon = daemons({"schedule": {}}).start()
     pid = worker(daemon)[0]
     daemon.signal(number)
-    assert daemon.proc.wait(20) == 0
+    assert daemon.proc.wait(60) == 0
     assert not os.path.exists(daemon.paths["pidfile"])
     assert not alive(pid)
 
@@ -177,7 +197,7 @@ def test_a_worker_that_keeps_dying_makes_the_watcher_give_up(daemons):
     daemon = daemons({"schedule": {}}, extra_flags=["--watchdog_max_delay=1"])
     daemon.start(wait_socket=False)
     watcher = psutil.Process(daemon.proc.pid)
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + 180
     # each worker dies as soon as it is seen: well inside the 4 s that make a restart quick
     while daemon.proc.poll() is None and time.monotonic() < deadline:
         try:
@@ -207,9 +227,27 @@ def test_autoloaded_extensions_are_restarted_and_limited(daemons, tmp_path):
     first_pid, args = seen.read_text().split(" ", 1)
     assert args.split() == ["--socket", daemon.paths["extensions_socket"], "--timeout", "3", "--interval", "3"]
     os.kill(int(first_pid), signal.SIGKILL)
-    daemon.wait_for(lambda: len(seen.read_text().splitlines()) == 2, "the sleeper to restart", timeout=10)
-    daemon.wait_for(lambda: re.search(r"osquery extension %s \(\d+\) stopping: Maximum sustainable CPU" % burner,
-                                      status_log(daemon)), "the burner to be stopped", timeout=15)
+    daemon.wait_for(lambda: len(seen.read_text().splitlines()) == 2, "the sleeper to restart")
+    with favoured(extension(daemon, burner)):
+        daemon.wait_for(lambda: re.search(r"osquery extension %s \(\d+\) stopping: Maximum sustainable CPU" % burner,
+                                          status_log(daemon)), "the burner to be stopped", timeout=120)
     second_pid = int(seen.read_text().splitlines()[1].split()[0])
     assert daemon.stop() == 0
     assert not alive(second_pid)
+
+
+def extension(daemon, path):
+    """The pid of the autoloaded extension `path` (a shell script: its path is the shell's argument)."""
+    found = []
+
+    def running():
+        for child in psutil.Process(daemon.proc.pid).children():
+            try:
+                if str(path) in child.cmdline():
+                    found.append(child.pid)
+            except psutil.NoSuchProcess:
+                pass
+        return found
+
+    daemon.wait_for(running, "the extension %s" % path)
+    return found[0]
