@@ -223,19 +223,19 @@ def test_our_client_orders_columns_and_reports_failures(server, socket_dir):
 
 
 def test_concurrent_clients_are_serialised_onto_the_engine(server):
-    failures = []
+    answers = []
 
     def work():
         with ExtensionClientConnection(server.path, 30) as client:
             for number in range(20):
-                if client.query("select %d as n from time" % number) != (["n"], [(str(number),)]):
-                    failures.append(number)
+                answers.append(client.query("select %d as n from time" % number) == (["n"], [(str(number),)]))
     workers = [threading.Thread(target=work) for _worker in range(4)]
     for worker in workers:
         worker.start()
     for worker in workers:
         worker.join(60)
-    assert not failures
+    # counted, not just free of failures: a thread that raised (only a warning from pytest) answered nothing
+    assert answers == [True] * 80
 
 
 def _dead_socket(path):

@@ -19,6 +19,9 @@ REFUSED = [
     # issue 11: a schema_version write, transactions that would stay open on the shared connection, REINDEX
     "PRAGMA schema_version = 7",
     "PRAGMA main.schema_version = 7",
+    # issue 14: reading them is allowed, writing them is not
+    "PRAGMA user_version = 5",
+    "PRAGMA application_id = 5",
     "BEGIN",
     "BEGIN IMMEDIATE",
     "SAVEPOINT s",

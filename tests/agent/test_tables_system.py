@@ -66,9 +66,39 @@ def test_os_version_matches_os_release(query):
     assert row["arch"] == os.uname().machine
 
 
-def test_os_version_reads_a_process_mount_namespace(query):
-    rows = query("SELECT name, pid_with_namespace FROM os_version WHERE pid_with_namespace = %d" % os.getpid())
-    assert rows == [{"name": _os_release()["NAME"], "pid_with_namespace": os.getpid()}]
+@pytest.fixture(name="namespaced")
+def fixture_namespaced(tmp_path):
+    """A process in a mount namespace of its own that sees another /etc/os-release."""
+    release = tmp_path / "os-release"
+    release.write_text('NAME="Namespaced Linux"\nID=nsl\nVERSION_ID="4.2"\n')
+    # unshare and sh exec in place: the pid stays the sleeper's
+    proc = subprocess.Popen(["unshare", "--mount", "sh", "-c", 'mount --bind "$0" /etc/os-release && exec sleep 600',
+                             str(release)])
+    try:
+        deadline = time.time() + 60
+        while "Namespaced" not in _read("/proc/%d/root/etc/os-release" % proc.pid):
+            assert proc.poll() is None and time.time() < deadline, "the namespace did not come up"
+            time.sleep(0.05)
+        yield proc.pid
+    finally:
+        proc.kill()
+        proc.wait()
+
+
+def _read(path):
+    try:
+        with open(path, encoding="utf-8") as handle:
+            return handle.read()
+    except OSError:
+        return ""
+
+
+def test_os_version_reads_a_process_mount_namespace(query, namespaced):
+    rows = query("SELECT name, platform, pid_with_namespace FROM os_version WHERE pid_with_namespace = %d"
+                 % namespaced)
+    assert rows == [{"name": "Namespaced Linux", "platform": "nsl", "pid_with_namespace": namespaced}]
+    # without it: this machine's own file
+    assert query("SELECT name FROM os_version")[0]["name"] == _os_release()["NAME"]
 
 
 def test_uptime_is_proc_uptime(query):
