@@ -75,6 +75,25 @@ def test_differential_logs_added_then_removed(daemons, tmp_path):
     assert lines[0]["calendarTime"].endswith(" UTC") and isinstance(lines[0]["unixTime"], int)
 
 
+def test_splay_spreads_intervals_both_ways(daemons):
+    # interval 4 splayed by 100%: each query gets its own interval in 1..8, kept while it runs
+    queries = {"q%02d" % number: {"query": "SELECT %d AS n" % number, "interval": 4} for number in range(30)}
+    daemon = daemons({"schedule": queries}, extra_flags=["--schedule_splay_percent=100"]).start()
+
+    def due_steps():
+        steps = {}
+        for row in daemon.query("SELECT name, started, lateness_ms FROM osquery_schedule_runs"):
+            steps.setdefault(row["name"], []).append(round(float(row["started"]) - float(row["lateness_ms"]) / 1000))
+        return steps
+
+    daemon.wait_for(lambda: len([s for s in due_steps().values() if len(s) >= 2]) == len(queries),
+                    "two runs of every query")
+    intervals = {name: sorted(steps)[1] - sorted(steps)[0] for name, steps in due_steps().items()}
+    assert set(intervals.values()) <= set(range(1, 9)), intervals
+    # 30 draws from 1..8: none below 4 or none above it by chance: a probability under 1e-6
+    assert min(intervals.values()) < 4 < max(intervals.values()), intervals
+
+
 def _watch(tmp_path, files):
     """A directory holding `files` (empty files), for a query whose rows follow them."""
     watched = tmp_path / "watched"

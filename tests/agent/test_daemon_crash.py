@@ -30,7 +30,8 @@ def test_fifty_kills_leave_a_sound_database(tmp_path):
         daemon.start(wait_socket=False)
         # each daemon commits a run of its own first (however slowly a busy machine starts it),
         # then dies at a random point of the runs that follow
-        daemon.wait_for(lambda: (stored_counter_safe(database) or 0) > seen, "a new stored result", 120)
+        daemon.wait_for(lambda: (stored_counter_safe(database) is not None and stored_counter_safe(database) > seen),
+                        "a new stored result", 120)
         time.sleep(rng.uniform(0.0, 1.5))
         daemon.proc.kill()
         daemon.proc.wait()

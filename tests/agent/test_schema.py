@@ -14,6 +14,12 @@ SQLITE_TYPES = {"TEXT": "text", "INTEGER": "integer", "BIGINT": "integer", "UNSI
                 "DOUBLE": "real", "BLOB": "blob"}
 # tables whose required columns need a value to run
 SAMPLE_WHERE = {"file": "WHERE path = '/etc/passwd'", "hash": "WHERE path = '/etc/passwd'"}
+# tables with no rows on a machine like the CI's (no logins, keys, history, sudoers, modules, systemd,
+# DMI; the osquery_* tables have rows only in a daemon): their own test files give them fixtures.
+# Every other table must return rows, so its type check cannot pass by looping zero times.
+MAY_BE_EMPTY = {"authorized_keys", "kernel_modules", "known_hosts", "last", "logged_in_users", "osquery_packs",
+                "osquery_schedule", "osquery_schedule_runs", "osquery_watchdog", "platform_info", "shell_history",
+                "sudoers", "systemd_units", "user_ssh_keys"}
 # tables of ours that osquery does not have
 OUR_TABLES = {"osquery_schedule_runs", "osquery_watchdog"}
 
@@ -35,6 +41,7 @@ def test_values_have_declared_types(engine, name):
     columns = [c for c in table.columns if not c.hidden]
     select = ", ".join("typeof(`%s`)" % c.name for c in columns)
     _, rows = engine.query("SELECT %s FROM %s %s LIMIT 500" % (select, name, SAMPLE_WHERE.get(name, "")))
+    assert rows or table.evented or name in MAY_BE_EMPTY, "%s returned no rows: nothing was checked" % name
     for row in rows:
         for column, kind in zip(columns, row):
             assert kind in ("null", SQLITE_TYPES[column.type]), "%s.%s is %s" % (name, column.name, kind)

@@ -143,6 +143,30 @@ def test_denylist_false_keeps_the_query_scheduled(daemons, tmp_path, many_users)
     daemon.wait_for(lambda: int(schedule(daemon)["cross_join"]["executions"]) > ran, "the query to run again")
 
 
+def test_a_denylisted_query_runs_again_once_the_denylist_expires(daemons, tmp_path, many_users):
+    trigger = tmp_path / "go"
+    config = {"schedule": {"cross_join": {"query": when_exists(CROSS_JOIN, trigger), "interval": 1}}}
+    daemon = daemons(config, extra_flags=["--denylist_duration=5"], passwd=many_users).start()
+    default = daemon.query("SELECT default_value FROM osquery_flags WHERE name = 'denylist_duration'")
+    assert default == [{"default_value": "86400"}]      # osquery's 24 h
+    first = worker(daemon)[0]
+    daemon.wait_for(lambda: int(schedule(daemon)["cross_join"]["executions"]) >= 1, "a cheap run")
+    # killed in the middle of the query (half a second of CPU since the trigger): the next worker
+    # finds the marker and denylists the query, here for 5 s
+    spent = sum(psutil.Process(first).cpu_times()[:2])
+    with favoured(first):
+        trigger.write_text("")
+        daemon.wait_for(lambda: sum(psutil.Process(first).cpu_times()[:2]) > spent + 0.5, "the query to run", 120)
+    os.kill(first, signal.SIGKILL)
+    worker(daemon, previous=first)
+    trigger.unlink()
+    assert "Scheduled query may have failed: cross_join" in status_log(daemon)
+    daemon.wait_for(lambda: "Scheduled denylisted query has expired: cross_join" in status_log(daemon), "the expiry")
+    ran = int(schedule(daemon)["cross_join"]["executions"])
+    daemon.wait_for(lambda: int(schedule(daemon)["cross_join"]["executions"]) > ran, "the query to run again")
+    assert schedule(daemon)["cross_join"]["denylisted"] == "0"
+
+
 def test_a_killed_worker_is_replaced_by_a_lower_priority_one(daemons):
     daemon = daemons({"schedule": {"tick": {"query": "SELECT 1 AS one", "interval": 1}}}).start()
     first, watcher = worker(daemon)
