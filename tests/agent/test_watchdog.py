@@ -2,8 +2,9 @@
 or memory, the next worker denylists the query, and the status log says so in osquery's words.
 
 Nothing here depends on how busy the machine is (`make test-load` runs this file beside busy
-loops): a worker that must overrun a limit is favoured (nice -20) so its query gets a core, every
-wait is on a condition with a deadline far beyond need, and no wall-clock duration is asserted.
+loops): a worker that must overrun a limit is favoured (nice -20, its autogroup too) so its query
+gets a core, every wait is on a condition with a deadline far beyond need, and no wall-clock
+duration is asserted (only a lower bound, which load can only make later).
 """
 
 import os
