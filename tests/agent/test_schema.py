@@ -14,12 +14,15 @@ SQLITE_TYPES = {"TEXT": "text", "INTEGER": "integer", "BIGINT": "integer", "UNSI
                 "DOUBLE": "real", "BLOB": "blob"}
 # tables whose required columns need a value to run
 SAMPLE_WHERE = {"file": "WHERE path = '/etc/passwd'", "hash": "WHERE path = '/etc/passwd'"}
-# tables with no rows on a machine like the CI's (no logins, keys, history, sudoers, modules, systemd,
-# DMI; the osquery_* tables have rows only in a daemon): their own test files give them fixtures.
-# Every other table must return rows, so its type check cannot pass by looping zero times.
-MAY_BE_EMPTY = {"authorized_keys", "kernel_modules", "known_hosts", "last", "logged_in_users", "osquery_packs",
-                "osquery_schedule", "osquery_schedule_runs", "osquery_watchdog", "platform_info", "shell_history",
-                "sudoers", "systemd_units", "user_ssh_keys"}
+# tables with no rows on a machine like the CI's (a container: no logins, keys, history, sudoers,
+# modules, systemd, DMI, USB, browsers, iptables rules, rpm or portage, not on EC2; the osquery_*
+# tables have rows only in a daemon): their own test files give them fixtures. Every other table
+# must return rows, so its type check cannot pass by looping zero times.
+MAY_BE_EMPTY = {"authorized_keys", "chrome_extensions", "ec2_instance_metadata", "ec2_instance_tags",
+                "firefox_addons", "iptables", "kernel_modules", "known_hosts", "last", "logged_in_users",
+                "osquery_packs", "osquery_schedule", "osquery_schedule_runs", "osquery_watchdog", "platform_info",
+                "portage_packages", "rpm_packages", "shell_history", "smbios_tables", "sudoers", "systemd_units",
+                "usb_devices", "user_ssh_keys"}
 # tables of ours that osquery does not have
 OUR_TABLES = {"osquery_schedule_runs", "osquery_watchdog"}
 
