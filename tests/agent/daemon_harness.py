@@ -169,7 +169,10 @@ def favoured(pid):
     busy query gets a core whatever else runs: crossing a limit is the query's doing, not the machine's.
     """
     for task in os.listdir("/proc/%d/task" % pid):
-        os.setpriority(os.PRIO_PROCESS, int(task), -20)   # Linux: nice is per thread; new ones inherit it
+        try:
+            os.setpriority(os.PRIO_PROCESS, int(task), -20)   # Linux: nice is per thread; new ones inherit it
+        except ProcessLookupError:
+            pass        # a thread that ended meanwhile
     group = "/proc/%d/autogroup" % pid
     before = _autogroup_nice(group)
     if before is not None:
