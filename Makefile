@@ -1,7 +1,7 @@
 # pyosquery.fleet: every entry point for developers and CI. Run as root on Linux (Debian):
 # the targets install what they need (Debian packages through apt, Python tools into .venv).
 #
-#   make demo               a lab fleet comes up, Ansible reaches every host over SSH, it goes down
+#   make demo               a lab fleet, the agent per group, a pack rolled out in gated stages, the reports
 #   make test               every test suite, cheap to expensive, stopping at the first failure
 #   make venv               .venv: ansible-core, ansible-lint, molecule, pytest + the agent (editable)
 #   make lab-up N=10        a lab fleet of N hosts for your own use (inventory printed); make lab-down

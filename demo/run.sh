@@ -1,11 +1,48 @@
 #!/usr/bin/env bash
-# make demo: bring up a lab fleet, reach every host with Ansible over SSH, print what each host
-# calls itself, take the fleet down (also on failure). DEMO_HOSTS (default 5) sets its size.
-# Runs as its own lab set (QH_ID 2, state in /tmp/pyosquery-demo) beside `make lab-up`.
+# make demo: the product's main job on a lab fleet of 7 hosts (canary host-1, workstations
+# host-2..4, servers host-5..7). The agent is deployed with each group's flags (demo/group_vars),
+# then a demo pack is rolled out through canary, 25 % of the workstations, all workstations and
+# servers: first with the talk's expensive query (six joins of users), which the canary's
+# watchdog stops and the gate rolls back before any workstation gets it; then without it, and
+# the cheap query goes through every stage. Both reports are printed; the fleet goes down at the
+# end, also on failure. Runs as its own lab set (QH_ID 2, state in /tmp/pyosquery-demo).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 export QH_ID=${DEMO_ID:-2} QH_STATE=${DEMO_STATE:-/tmp/pyosquery-demo} QH_INIT=bash
-export ANSIBLE_CONFIG=${ANSIBLE_CONFIG:-$PWD/tests/lab/ansible.cfg}
+export ANSIBLE_CONFIG=${ANSIBLE_CONFIG:-$PWD/tests/lab/ansible.cfg} ANSIBLE_CALLBACK_RESULT_FORMAT=yaml
+start=$(date +%s)
+inventory=$QH_STATE/inventory.ini
+state=$QH_STATE/rollouts
+# phase WHAT: say how long the demo has run so far
+phase() { printf 'demo: %s after %d s\n' "$1" "$(( $(date +%s) - start ))"; }
+
 trap 'tests/lab/labhosts.sh down' EXIT
-tests/lab/labhosts.sh up "${DEMO_HOSTS:-5}"
-ansible-playbook -i "$QH_STATE/inventory.ini" demo/hostnames.yml
+tests/lab/labhosts.sh up 7
+phase "lab fleet up"
+ansible-playbook -i "$inventory" demo/deploy.yml
+phase "agent deployed"
+
+# rollout ID: roll demo/rollouts/ID.yml out; the report is printed below, from the state dir
+rollout() {
+  ansible-playbook -i "$inventory" pyosquery.fleet.rollout -e "@demo/rollouts/$1.yml" \
+    -e "{\"rollout_state_dir\": \"$state\", \"rollout_print_report\": false}"
+}
+# decided ID DECISION: fails unless the rollout's report says DECISION
+decided() {
+  python3 - "$state/$1/report.json" "$1" "$2" <<'PY'
+import json, sys
+decision = json.load(open(sys.argv[1]))["decision"]
+if decision != sys.argv[3]:
+    sys.exit("demo: %s ended with %s, not %s" % (sys.argv[2], decision, sys.argv[3]))
+PY
+}
+
+rollout demo-1 || true   # fails the play: the canary catches the expensive query
+decided demo-1 rollback
+phase "demo-1 rolled back at the canary"
+rollout demo-2
+decided demo-2 promote
+phase "demo-2 promoted through every stage"
+for id in demo-1 demo-2; do printf '\n'; cat "$state/$id/report.md"; done
+printf '\n'
+phase "done"
