@@ -74,3 +74,14 @@ def test_required_column_from_a_join_is_used(engine, tmp_path):
 
 def test_text_pid_constraint_still_matches(engine):
     assert engine.query("SELECT pid FROM processes WHERE pid = '1'")[1] == [(1,)]
+
+
+def test_plan_numbers_name_their_table_and_where_each_value_comes_from(engine):
+    sql = ("SELECT * FROM users u JOIN processes p ON p.pid = u.uid "
+           "WHERE u.uid IN (0, 1) AND p.name = 'x' AND u.username = 'root'")
+    details = [row[3] for row in engine.query("EXPLAIN QUERY PLAN " + sql)[1]]
+    plans = [engine.plans.plans[int(detail.split("INDEX ")[1].split(":")[0])] for detail in details]
+    assert sorted(plan.table for plan in plans) == ["processes", "users"]
+    sources = {plan.table: dict(zip(plan.pushed, plan.sources)) for plan in plans}
+    assert sources["users"][("uid", "=")] == "set" and sources["users"][("username", "=")] == "constant"
+    assert sources["processes"] == {("pid", "="): "runtime"}

@@ -4,7 +4,7 @@ import os
 
 import pytest
 
-from pyosquery.tables.spec import load_tables
+from pyosquery.tables.spec import load_costs, load_tables
 
 TABLES = load_tables()
 # osquery's columns (table, column, type, flags), carried with the tests so the parity check runs
@@ -84,3 +84,29 @@ def test_columns_equal_the_osquery_reference():
 def test_schema_matches_osquery_dot_schema_form():
     assert TABLES["time"].create_sql().startswith("CREATE TABLE time(`weekday` TEXT, `year` INTEGER")
     assert TABLES["processes"].create_sql().endswith("PRIMARY KEY (`pid`)) WITHOUT ROWID;")
+
+
+# cost hints (specs/costs.tsv), read by the plan advisor
+
+def test_every_served_table_has_a_cost_hint():
+    costs = load_costs()
+    missing = sorted(set(TABLES) - set(costs))
+    assert not missing, ("tables without a cost hint: %s; add a row to specs/costs.tsv: "
+                         "table<TAB>cheap|moderate|expensive<TAB>rows|processes|files|-<TAB>reason" % ", ".join(missing))
+    unknown = sorted(set(costs) - set(TABLES))
+    assert not unknown, "specs/costs.tsv names tables that are not served: %s" % ", ".join(unknown)
+
+
+def test_cost_units_fit_their_tables():
+    for name, cost in load_costs().items():
+        if cost.unit == "rows":     # the advisor counts these with count(*): never expensive, needs no WHERE
+            assert cost.cost != "expensive" and not TABLES[name].required, name
+        if cost.unit == "files":    # sized by the root of a path or directory pattern
+            assert {"path", "directory"} <= {c.name for c in TABLES[name].columns}, name
+
+
+def test_a_bad_cost_row_names_file_and_line(tmp_path):
+    path = tmp_path / "costs.tsv"
+    path.write_text("table\tcost\tunit\treason\nusers\tcheap\trows\tparses passwd\nfile\tpricey\tfiles\twalks\n")
+    with pytest.raises(ValueError, match=r"costs.tsv:3: file: cost must be one of cheap/moderate/expensive"):
+        load_costs(str(path))

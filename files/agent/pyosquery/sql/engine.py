@@ -7,6 +7,7 @@ import apsw
 from pyosquery.sql import readonly
 from pyosquery.sql.budget import PROGRESS_STEPS
 from pyosquery.sql.collations import COLLATIONS
+from pyosquery.sql.planner import PlanBook
 from pyosquery.sql.vtable import QueryError, TableModule
 from pyosquery.tables.spec import load_tables
 
@@ -53,11 +54,12 @@ class Engine:
         self.lock = threading.RLock()
         self.tables = load_tables() if tables is None else tables
         generators = generators or {}
+        self.plans = PlanBook()
         self.connection = apsw.Connection(":memory:")
         for name, compare in COLLATIONS.items():
             self.connection.create_collation(name, compare)
         for name, table in self.tables.items():
-            self.connection.create_module(name, TableModule(table, generators.get(name)),
+            self.connection.create_module(name, TableModule(table, generators.get(name), self.plans),
                                           use_bestindex_object=True, eponymous_only=True,
                                           read_only=True)
         self.connection.authorizer = readonly.authorize
@@ -65,7 +67,7 @@ class Engine:
     def add_table(self, table, generator):
         """Serve one more table (the daemon's osquery_* tables, extensions)."""
         self.tables[table.name] = table
-        self.connection.create_module(table.name, TableModule(table, generator),
+        self.connection.create_module(table.name, TableModule(table, generator, self.plans),
                                       use_bestindex_object=True, eponymous_only=True,
                                       read_only=True)
 

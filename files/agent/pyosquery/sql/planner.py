@@ -5,6 +5,9 @@ generator (`=` and `IN` as sets, LIKE and GLOB as patterns); SQLite re-checks ev
 constraint on the returned rows, so a generator may always return more than asked. A plan
 that lacks all of a table's required columns gets a prohibitive cost, so SQLite prefers any
 join order that supplies them; if it still has to run it, the cursor raises our own error.
+
+Plans are numbered in one PlanBook per engine, across tables, so the `INDEX n` that EXPLAIN
+QUERY PLAN shows names the table and the plan (the plan advisor reads them back that way).
 """
 
 import apsw
@@ -20,19 +23,26 @@ OPERATORS = {
 FULL_SCAN_COST = 1e6
 MISSING_REQUIRED_COST = 1e15
 
+# Where a pushed constraint's value comes from, as SQLite tells BestIndex
+CONSTANT = "constant"     # a literal, known while planning
+SET = "set"               # an IN list or subquery, handed over once as a set
+RUNTIME = "runtime"       # known only while running: another table's row, an outer query, an expression
+
 
 class Plan:
     """What one BestIndex answer promises the cursor: pushed constraints and used columns."""
 
-    __slots__ = ("pushed", "used", "missing_required")
+    __slots__ = ("table", "pushed", "sources", "used", "missing_required")
 
-    def __init__(self, pushed, used, missing_required):
+    def __init__(self, table, pushed, sources, used, missing_required):   # pylint: disable=too-many-arguments
+        self.table = table                    # the table's name
         self.pushed = pushed                  # ((column name, operator), ...) in argv order
+        self.sources = sources                # where each pushed value comes from (CONSTANT, SET, RUNTIME)
         self.used = used                      # frozenset of column names, or None for all
         self.missing_required = missing_required
 
     def key(self):
-        return (self.pushed, self.used, self.missing_required)
+        return (self.table, self.pushed, self.sources, self.used, self.missing_required)
 
     def describe(self):
         """Shown by EXPLAIN QUERY PLAN after `VIRTUAL TABLE INDEX n:`."""
@@ -41,10 +51,33 @@ class Plan:
         return ",".join(name + op for name, op in self.pushed)
 
 
-class Planner:
-    """Plans for one table; plans are kept by number for the cursor's Filter call."""
+class PlanBook:
+    """Every plan of one engine, numbered across its tables, for the cursors' Filter calls.
 
-    def __init__(self, table):
+    `observer`, when set (with the engine's lock held), hears each BestIndex answer as
+    (plan number, the constant value of each pushed constraint or None): the advisor reads
+    the patterns a query gives that way, without keeping every literal in the book.
+    """
+
+    def __init__(self):
+        self.plans = []
+        self._numbers = {}
+        self.observer = None
+
+    def number(self, plan):
+        key = plan.key()
+        number = self._numbers.get(key)
+        if number is None:
+            number = len(self.plans)
+            self.plans.append(plan)
+            self._numbers[key] = number
+        return number
+
+
+class Planner:
+    """Plans for one table, numbered in the engine's PlanBook."""
+
+    def __init__(self, table, book=None):
         self.table = table
         # positions of SQLite's columns (osquery columns then alias columns) -> names
         names = []
@@ -56,11 +89,10 @@ class Planner:
         self.pushable = {c.name for c in table.columns if c.pushed_down}
         self.additional = {c.name for c in table.columns if c.additional}
         self.required = set(table.required)
-        self.plans = []
-        self._numbers = {}
+        self.book = PlanBook() if book is None else book
 
     def best_index(self, info):
-        pushed = []
+        pushed, sources, values = [], [], []
         for i in range(info.nConstraint):
             op = OPERATORS.get(info.get_aConstraint_op(i))
             column = info.get_aConstraint_iColumn(i)
@@ -71,18 +103,25 @@ class Planner:
                 continue
             pushed.append((name, op))
             info.set_aConstraintUsage_argvIndex(i, len(pushed))
+            value = info.get_aConstraint_rhs(i)
+            values.append(value)
             if op == EQ and info.get_aConstraintUsage_in(i):
                 info.set_aConstraintUsage_in(i, True)   # the whole IN list arrives as one set
+                sources.append(SET)
+            else:
+                sources.append(RUNTIME if value is None else CONSTANT)
             if name in self.additional and op == EQ:
                 # `additional = v` is an input (users.include_remote = 1), not always echoed in
                 # rows: SQLite must not drop the rows for it. LIKE/GLOB are still re-checked.
                 info.set_aConstraintUsage_omit(i, True)
         constrained = {name for name, _ in pushed}
         missing = bool(self.required) and not (self.required & constrained)
-        plan = Plan(tuple(pushed), self._used(info.colUsed), missing)
-        info.idxNum = self._number(plan)
+        plan = Plan(self.table.name, tuple(pushed), tuple(sources), self._used(info.colUsed), missing)
+        info.idxNum = self.book.number(plan)
         info.idxStr = plan.describe()
         info.estimatedCost = self._cost(plan)
+        if self.book.observer is not None:
+            self.book.observer(info.idxNum, tuple(values))
         return True
 
     def _used(self, col_used):
@@ -96,12 +135,3 @@ class Planner:
         equal = sum(1 for _, op in plan.pushed if op == EQ)
         patterns = len(plan.pushed) - equal
         return FULL_SCAN_COST / (1000.0 ** equal) / (10.0 ** patterns)
-
-    def _number(self, plan):
-        key = plan.key()
-        number = self._numbers.get(key)
-        if number is None:
-            number = len(self.plans)
-            self.plans.append(plan)
-            self._numbers[key] = number
-        return number

@@ -29,14 +29,15 @@ def load_generator(table):
 class TableModule:
     """apsw VTModule for one table (registered eponymous-only under the table's name)."""
 
-    def __init__(self, table, generator=None):
+    def __init__(self, table, generator=None, book=None):
         self.table = table
         self.generator = generator
+        self.book = book
 
     def Create(self, _connection, _module, _database, _name, *_args):   # noqa: N802 (apsw API)
         if self.generator is None:
             self.generator = load_generator(self.table)
-        return self.table.create_sql(), VirtualTable(self.table, self.generator)
+        return self.table.create_sql(), VirtualTable(self.table, self.generator, self.book)
 
     Connect = Create
 
@@ -44,10 +45,10 @@ class TableModule:
 class VirtualTable:
     """apsw VTTable: plans through the shared Planner, reads through the generator."""
 
-    def __init__(self, table, generator):
+    def __init__(self, table, generator, book=None):
         self.table = table
         self.generator = generator
-        self.planner = Planner(table)
+        self.planner = Planner(table, book)
         self.names = self.planner.names
 
     def BestIndexObject(self, info):   # noqa: N802
@@ -74,7 +75,7 @@ class Cursor:
 
     def Filter(self, number, _description, arguments):   # noqa: N802
         vtable = self.vtable
-        plan = vtable.planner.plans[number]
+        plan = vtable.planner.book.plans[number]
         if plan.missing_required:
             raise QueryError("table %s needs a constraint on %s (for example WHERE %s = '...')"
                              % (vtable.table.name, " or ".join(vtable.table.required),

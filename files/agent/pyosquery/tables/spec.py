@@ -1,13 +1,19 @@
-"""Table declarations as data: read `specs/schema.tsv` and `specs/tables.tsv`.
+"""Table declarations as data: read `specs/schema.tsv`, `specs/tables.tsv` and `specs/costs.tsv`.
 
 schema.tsv holds osquery's column declarations (name, type, flags) for Linux, one row per
 column in osquery's order; tables.tsv says which tables the agent serves, from which
 generator module, with a description and an example. Everything else (the SQLite schema,
 `.schema`, the planner's view of a table, the per-table tests) is derived from these.
+
+costs.tsv gives each served table the cost of a full scan, for the plan advisor: a class
+(cheap: a few small files; moderate: a small read per process or package; expensive: walks a
+filesystem, reads whole files, or reads large data per process), the unit the work grows
+with, counted cheaply on the host (`rows`: the table's own count(*), never for expensive tables;
+`processes`; `files`: files below a path pattern's root; `-`: not counted), and why.
 """
 
 import os
-from collections import OrderedDict
+from collections import OrderedDict, namedtuple
 
 SPEC_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "specs")
 
@@ -135,3 +141,25 @@ def load_tables():
                              attributes.split(",") if attributes else [],
                              description, example, columns[name])
     return tables
+
+
+COST_CLASSES = ("cheap", "moderate", "expensive")
+COST_UNITS = ("rows", "processes", "files", "-")
+
+Cost = namedtuple("Cost", "cost unit reason")
+
+
+def load_costs(name="costs.tsv"):
+    """Return {table name: Cost} from specs/costs.tsv (or the file `name`), each row checked."""
+    costs = {}
+    for path, number, fields in _read_tsv(name):
+        if len(fields) != 4:
+            raise ValueError("%s:%d: expected 4 tab-separated fields" % (path, number))
+        name, cost, unit, reason = fields
+        if cost not in COST_CLASSES or unit not in COST_UNITS or not reason.strip():
+            raise ValueError("%s:%d: %s: cost must be one of %s, unit one of %s, and a reason given"
+                             % (path, number, name, "/".join(COST_CLASSES), "/".join(COST_UNITS)))
+        if name in costs:
+            raise ValueError("%s:%d: %s listed twice" % (path, number, name))
+        costs[name] = Cost(cost, unit, reason)
+    return costs
