@@ -188,3 +188,14 @@ def test_shell_profile_mode_prints_nothing_and_reports_failures():
     assert done.returncode == 1 and done.stderr.startswith("Query failed (1): no such column: nope")
     done = shell("--profile", "1")
     assert done.returncode == 2 and done.stderr == NO_QUERY + "\n"
+
+
+def test_plan_advice_shows_under_the_scores_and_stays_out_of_the_json():
+    sql = "SELECT 1 FROM users a, users b, users c LIMIT 1"
+    code, out, _err = profile("--query", sql, *STEADY)
+    lines = out.splitlines()
+    assert code == 0 and lines[0].startswith("U:") and " manual (1/1): utilization: " in lines[0]
+    assert lines[1] == "  advice: warning cross-join: users"
+    assert any(line.startswith("    now:") and "row combinations now" in line for line in lines)
+    code, out, _err = profile("--json", "--query", sql, *STEADY)
+    assert code == 0 and list(json.loads(out)) == ["manual"]

@@ -16,20 +16,29 @@ def _prepare(engine, sql, where):
     return None
 
 
+def _applies(item):
+    return shard.platform_applies(item.platform) and shard.version_applies(item.version)
+
+
+def _packs(config):
+    return [pack for pack in config.packs if _applies(pack)]
+
+
+def _queries(pack):
+    return [query for query in pack.queries if _applies(query)]
+
+
 def _statements(config):
     """(sql, '<file>: <what>') for every query the agent would prepare on Linux.
 
     Packs and queries for another platform or a newer osquery are skipped, as the scheduler skips them,
     so shared packs with macOS or Windows tables still pass. Shard does not matter here.
     """
-    for pack in config.packs:
-        if not (shard.platform_applies(pack.platform) and shard.version_applies(pack.version)):
-            continue
+    for pack in _packs(config):
         for number, sql in enumerate(pack.discovery, start=1):
             yield sql, "%s: discovery query %d of pack %s" % (pack.source, number, pack.name)
-        for query in pack.queries:
-            if shard.platform_applies(query.platform) and shard.version_applies(query.version):
-                yield query.sql, "%s: query %s" % (query.source, query.name)
+        for query in _queries(pack):
+            yield query.sql, "%s: query %s" % (query.source, query.name)
     for number, decorator in enumerate(config.decorators, start=1):
         yield decorator.sql, "%s: decorator %d (%s)" % (decorator.source, number, decorator.when)
 
@@ -38,6 +47,27 @@ def check(config, engine):
     """Prepare every scheduled, discovery and decorator query; return the error lines (empty when all prepare)."""
     errors = (_prepare(engine, sql, where) for sql, where in _statements(config))
     return [error for error in errors if error]
+
+
+def advise(config, engine, err, strict=False):
+    """Print the plan advisor's warning and blocking findings for every scheduled query to `err`;
+    return them as error lines when `strict` and they block (else they stay warnings)."""
+    from pyosquery.advisor import Advisor, render   # pylint: disable=import-outside-toplevel  # only here
+    advisor, problems = Advisor(engine), []
+    for query in (query for pack in _packs(config) for query in _queries(pack)):
+        try:
+            advice = advisor.advise(query.sql, interval=query.interval, snapshot=query.snapshot)
+        except Exception:   # pylint: disable=broad-except  # a query that does not prepare is reported by check()
+            continue
+        for finding in advice.findings:
+            if finding.severity == "info":
+                continue
+            line = "%s: query %s: %s" % (query.source, query.name, render.finding_line(finding))
+            if strict and finding.severity == "blocking":
+                problems.append(line)
+            else:
+                err.write("Warning: %s\n" % line)
+    return problems
 
 
 def run_config_check(values, engine, out, err, what="config"):
@@ -56,6 +86,7 @@ def run_config_check(values, engine, out, err, what="config"):
         problems = config.skipped + check(config, engine)
         for warning in config.warnings:
             err.write("Warning: %s\n" % warning)
+        problems += advise(config, engine, err, values.config_check_strict)
     for problem in problems:
         err.write("Error reading %s: %s\n" % (what, problem))
     return 1 if problems else 0

@@ -95,10 +95,27 @@ class Printer:     # pylint: disable=too-few-public-methods  # holds the display
         self.ranks = args.ranks
         self.colour = sys.stdout.isatty()
         self.rounds = rounds
+        self.advisor = None
 
     def write(self, label, scored):
         if not self.quiet:
             print(output.line(label, scored, self.ranks, self.colour), flush=True)
+
+    def advice(self, sql):
+        """The plan advisor's findings for `sql`, under its scores (a query that does not prepare has none)."""
+        if self.quiet:
+            return
+        # pylint: disable=import-outside-toplevel  # the engine loads in this process only for the text output
+        from pyosquery.advisor import Advisor, render
+        from pyosquery.sql.engine import Engine
+        if self.advisor is None:
+            self.advisor = Advisor(Engine())
+        try:
+            findings = self.advisor.advise(sql).findings
+        except Exception:   # pylint: disable=broad-except  # the profiled run reports the query's error
+            return
+        for finding in findings:
+            print("  advice: " + "\n".join(render.finding_lines(finding, indent="    ")), flush=True)
 
     def on_round(self, name, index, _measurement, scored):
         self.write(output.round_label(name, index, self.rounds), scored)
@@ -116,6 +133,7 @@ def profile(args, options, queries):
             sys.stderr.write("%s: %s\n" % (name, text))
         if options.rounds > 1:
             printer.write(output.average_label(name), result.scores)
+        printer.advice(sql)
         results[name] = result
     return runner.report(results)
 

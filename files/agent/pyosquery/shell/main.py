@@ -52,6 +52,8 @@ def one_shot(session, values, sql):
         session.command(".tables")
     elif values.A:
         session.command(".all " + values.A)
+    elif values.advise:
+        session.advise(values.advise)
     elif values.query_file:
         try:
             with open(values.query_file, encoding="utf-8") as handle:

@@ -14,6 +14,7 @@ from pyosquery.shell import printer
 HELP = """Welcome to the pyosquery shell. Please explore your OS!
 You are connected to a transient 'in-memory' virtual database.
 
+.advise SQL      Say what SQL will cost on this host, and why (the plan advisor)
 .all [TABLE]     Select all from a table
 .connect PATH    Connect to an osquery extension socket
 .disconnect      Disconnect from a connected extension socket
@@ -140,6 +141,8 @@ class Session:
             words = line.split()
         name, args = words[0][1:], words[1:]
         handler = self._find(name)
+        if handler is not None and getattr(handler, "takes_text", False):
+            args = line.split(None, 1)[1:]      # SQL keeps its quotes: the rest of the line, unsplit
         if handler is None or handler(args) is False:
             self.err.write('Error: unknown command or invalid arguments:  "%s". Enter ".help" for help\n' % name)
             self.failed = True
@@ -154,7 +157,36 @@ class Session:
         matches = [n for n in names if name and n.startswith(name)]
         return getattr(self, "cmd_" + matches[0]) if len(matches) == 1 else None
 
+    def advise(self, sql):
+        """Print the plan advisor's findings for `sql`: text, or JSON in the json modes."""
+        # pylint: disable=import-outside-toplevel  # the advisor loads only when asked for
+        from pyosquery.advisor import Advisor, render
+        try:
+            advice = Advisor(self._local_engine()).advise(sql)
+        except Exception as error:   # pylint: disable=broad-except  # any failure is the user's to see
+            self.err.write("Error: %s\n" % error_text(error))
+            self.failed = True
+            return
+        self.out.write(render.as_json(advice) if self.settings.mode.startswith("json") else render.text(advice))
+
+    def _local_engine(self):
+        """The advisor reads plans from a local engine: the session's, or one of its own when connected."""
+        if hasattr(self.engine, "plans"):
+            return self.engine
+        if getattr(self, "_advice_engine", None) is None:
+            from pyosquery.sql.engine import Engine   # pylint: disable=import-outside-toplevel
+            self._advice_engine = Engine()      # pylint: disable=attribute-defined-outside-init
+        return self._advice_engine
+
     # dot commands: each returns False when its arguments are wrong
+
+    def cmd_advise(self, args):
+        if not args:
+            return False
+        self.advise(args[0])
+        return True
+
+    cmd_advise.takes_text = True
 
     def cmd_all(self, args):
         if len(args) != 1:

@@ -38,7 +38,7 @@ def _split(rows, starts):
 
 
 class _Prepared(Exception):
-    """Raised from an exec trace to stop a statement once its columns are known."""
+    """Raised from an exec trace to stop before a statement runs."""
 
 
 class Engine:
@@ -131,3 +131,29 @@ class Engine:
             except _Prepared:
                 pass
         return [(name, decltype or "") for name, decltype in found]
+
+    def explain(self, sql, query_plan=True):
+        """Rows of EXPLAIN QUERY PLAN (or EXPLAIN) of the first statement of `sql`, nothing run.
+
+        Planned afresh, not taken from the statement cache, so the planner sees the query again
+        (the plan advisor listens to it); a statement after the first is never started.
+        """
+        rows, started = [], []
+
+        def first_only(cursor, statement, _bindings):
+            if started:
+                raise _Prepared()
+            readonly.check_statement(cursor, statement)
+            started.append(statement)
+            return True
+
+        prefix = "EXPLAIN QUERY PLAN " if query_plan else "EXPLAIN "
+        with self.lock:
+            cursor = self.connection.cursor()
+            cursor.exec_trace = first_only
+            try:
+                for row in cursor.execute(prefix + sql, can_cache=False):
+                    rows.append(row)
+            except _Prepared:
+                pass
+        return rows
