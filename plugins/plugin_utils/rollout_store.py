@@ -166,10 +166,6 @@ class RolloutStore:
             raise StateError("rollout %r has no state in %s" % (rollout_id, self.state_dir))
         return state
 
-    def baselines(self, rollout_id, index):
-        state = self.load(rollout_id)
-        return read_json(self.stage_path(rollout_id, state, index, "baseline.json"), {})
-
     def decisions(self, rollout_id):
         """Every stage's decision object recorded so far, in stage order (None where none yet)."""
         state = self.load(rollout_id)
