@@ -32,11 +32,11 @@ def children(pid):
         return [int(p) for p in handle.read().split()]
 
 
-def start_daemon(root, schedule, extra=()):
-    """pyosqueryd with its files under `root` and a config holding `schedule`."""
+def start_daemon(root, schedule, extra=(), packs=None):
+    """pyosqueryd with its files under `root` and a config holding `schedule` (and `packs`, if given)."""
     config = os.path.join(root, "pyosquery.conf")
     with open(config, "w", encoding="utf-8") as handle:
-        json.dump({"schedule": schedule}, handle)
+        json.dump(dict({"schedule": schedule}, **({"packs": packs} if packs else {})), handle)
     args = [os.path.join(BIN, "pyosqueryd"), "--flagfile=/dev/null", "--config_path=" + config,
             "--database_path=" + os.path.join(root, "db"), "--logger_path=" + os.path.join(root, "log"),
             "--pidfile=" + os.path.join(root, "pid"), "--extensions_socket=" + os.path.join(root, "em"),
