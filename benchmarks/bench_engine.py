@@ -6,15 +6,14 @@ between the `engine` markers. Timings are medians of repeated runs, in milliseco
 
 import os
 import shutil
-import statistics
 import subprocess
 import sys
 import tempfile
-import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from procs import start_daemon  # noqa: E402  pylint: disable=wrong-import-position
 from report import publish  # noqa: E402  pylint: disable=wrong-import-position
+from timing import median_ms  # noqa: E402  pylint: disable=wrong-import-position
 
 from pyosquery.sql.engine import Engine  # noqa: E402  pylint: disable=wrong-import-position
 
@@ -23,15 +22,6 @@ PROCESS_SQL = "SELECT pid, name, cmdline, state, uid, resident_size, user_time F
 SOCKET_SQL = ("WITH RECURSIVE r(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM r WHERE i < 20000) "
               "SELECT i AS pid, 'process-' || i AS name, '/usr/bin/thing --flag ' || i AS cmdline, i * 4096 AS size FROM r")
 FILE_SQL = "SELECT path, size, mode, uid, gid, mtime, inode FROM file WHERE path LIKE '/usr/%%'"
-
-
-def median_ms(action, runs):
-    times = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        action()
-        times.append((time.perf_counter() - start) * 1000)
-    return statistics.median(times)
 
 
 def command(args):

@@ -54,7 +54,7 @@ def _connect_error(path, error, timeout):
         return AgentError(NO_SOCKET, "no socket file at %s: the agent is not running, or its extensions_socket "
                                      "flag names another path" % path)
     if error.errno == errno.ECONNREFUSED:
-        if os.path.exists(path) and not stat.S_ISSOCK(os.stat(path).st_mode):
+        if not _is_socket(path):
             return AgentError(REFUSED, "%s is not a socket: check the extensions_socket flag" % path)
         return AgentError(REFUSED, "connection refused on %s: the socket file is left from an agent that "
                                    "is no longer running" % path)
@@ -62,6 +62,13 @@ def _connect_error(path, error, timeout):
         return AgentError(DENIED, "permission denied on %s: the socket is root's only (mode 0600); "
                                   "run the task with become" % path)
     return AgentError(REFUSED, "cannot connect to the agent on %s: %s" % (path, error.strerror or error))
+
+
+def _is_socket(path):
+    try:
+        return stat.S_ISSOCK(os.stat(path).st_mode)
+    except OSError:
+        return True     # gone meanwhile: say what connect() said, not something about the file
 
 
 class AgentClient:

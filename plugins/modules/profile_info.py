@@ -66,13 +66,8 @@ options:
     description: The agent's profiler.
     type: path
     default: /opt/pyosquery/bin/pyosquery-profile
-attributes:
-  check_mode:
-    support: full
-    description: Profiling only reads the host, so the module runs in check mode as it does otherwise.
-  diff_mode:
-    support: none
-    description: Nothing changes, so there is nothing to show.
+extends_documentation_fragment:
+  - pyosquery.fleet.attributes.info_module
 seealso:
   - module: pyosquery.fleet.schedule_info
 '''

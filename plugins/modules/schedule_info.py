@@ -42,13 +42,7 @@ options:
     default: true
 extends_documentation_fragment:
   - pyosquery.fleet.agent
-attributes:
-  check_mode:
-    support: full
-    description: The module only reads, so it runs in check mode as it does otherwise.
-  diff_mode:
-    support: none
-    description: Nothing changes, so there is nothing to show.
+  - pyosquery.fleet.attributes.info_module
 seealso:
   - module: pyosquery.fleet.sql_info
 '''

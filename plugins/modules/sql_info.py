@@ -39,13 +39,8 @@ options:
     type: str
 extends_documentation_fragment:
   - pyosquery.fleet.agent
+  - pyosquery.fleet.attributes.info_module
 attributes:
-  check_mode:
-    support: full
-    description: The module only reads, so it runs in check mode as it does otherwise.
-  diff_mode:
-    support: none
-    description: Nothing changes, so there is nothing to show.
   facts:
     support: full
     description: With O(fact_name), the rows are returned under C(ansible_facts.pyosquery).
