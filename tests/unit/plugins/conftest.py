@@ -4,10 +4,13 @@ import json
 import os
 import subprocess
 import sys
+import time
 
 import pytest
 
+from ansible.module_utils.common import warnings as module_warnings
 from ansible.module_utils.testing import patch_module_args
+from ansible_collections.pyosquery.fleet.plugins.module_utils.agent_client import AgentClient, AgentError
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 sys.path.insert(0, os.path.join(ROOT, "tests", "agent"))
@@ -21,10 +24,30 @@ def daemons(tmp_path):
         yield make
 
 
+def wait_answering(path, timeout=30.0):
+    """Wait until a daemon answers on `path`: its socket file appears before it serves, and can outlive it."""
+    deadline = time.time() + timeout
+    while True:
+        try:
+            with AgentClient(path) as client:
+                return client.query("SELECT 1 AS up")
+        except AgentError:
+            assert time.time() < deadline, "no answer on %s within %s s" % (path, timeout)
+            time.sleep(0.2)
+
+
+@pytest.fixture()
+def answering():
+    return wait_answering
+
+
 @pytest.fixture()
 def run_module(capsys):
     """Run a module's main() with `args`, as AnsiballZ would; return (failed, result dict)."""
     def run(module, args):
+        # AnsiballZ starts each run in a new process: no warnings left from an earlier run in this one
+        for name in ("_global_warnings", "_global_deprecations"):
+            getattr(module_warnings, name).clear()
         with patch_module_args(args):
             with pytest.raises(SystemExit) as exit_info:
                 module.main()

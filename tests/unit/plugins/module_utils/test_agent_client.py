@@ -15,8 +15,10 @@ CONFIG = {"schedule": {"one": {"query": "SELECT 1 AS x", "interval": 3600}}}
 
 
 @pytest.fixture()
-def agent(daemons):
-    return daemons(CONFIG).start()
+def agent(daemons, answering):
+    daemon = daemons(CONFIG).start()
+    answering(daemon.paths["extensions_socket"])
+    return daemon
 
 
 def failure(path, sql="SELECT 1", timeout=2.0):
@@ -107,8 +109,9 @@ def test_a_stopped_daemon_fails_the_next_call_of_an_open_connection(agent):
     with pytest.raises(AgentError) as info:
         client.query("SELECT 1 AS a")
     assert info.value.kind == agent_client.HUNG_UP
-    gone = failure(agent.paths["extensions_socket"])     # a daemon that stopped cleanly removed its socket
-    assert gone.kind == agent_client.NO_SOCKET, (str(gone), agent.proc.returncode, agent.log("pyosqueryd.INFO"))
+    # a new connection says the agent is down: no socket file (a clean stop removes it), or a refusal
+    # (a worker killed before it could remove it: under heavy load the watcher's grace can run out)
+    assert failure(agent.paths["extensions_socket"]).kind in (agent_client.NO_SOCKET, agent_client.REFUSED)
 
 
 HOST_PYTHON = "/usr/bin/python3"    # what the lab hosts run modules with; readable by every user

@@ -38,9 +38,10 @@ class Host:
 
 
 @pytest.fixture()
-def host(daemons, tmp_path):
+def host(daemons, tmp_path, answering):
     made = Host(daemons, tmp_path)
     made.daemon.start()
+    answering(made.daemon.paths["extensions_socket"])
     return made
 
 

@@ -13,8 +13,10 @@ CONFIG = {"schedule": {"fast": {"query": "SELECT count(*) AS n FROM processes", 
 
 
 @pytest.fixture()
-def agent(daemons):
-    return daemons(CONFIG).start()
+def agent(daemons, answering):
+    daemon = daemons(CONFIG).start()
+    answering(daemon.paths["extensions_socket"])
+    return daemon
 
 
 @pytest.fixture()
@@ -23,6 +25,7 @@ def read(run_module, agent):
     def call(**args):
         failed, result = run_module(schedule_info, dict(args, socket=agent.paths["extensions_socket"]))
         assert not failed, result
+        assert "warnings" not in result, result["warnings"]
         return result
     return call
 
@@ -61,10 +64,11 @@ def test_some_queries_without_runs(read):
     assert "runs" not in result["queries"]["idle"]
 
 
-def test_deltas_across_an_agent_restart_are_flagged_not_negative(read, agent):
+def test_deltas_across_an_agent_restart_are_flagged_not_negative(read, agent, answering):
     baseline = wait_for(read, executions("fast", 2))
     agent.stop()
     agent.start()
+    answering(agent.paths["extensions_socket"])
     # _ansible_inject_invocation: as ansible-core before 2.21, or with inject_invocation set
     result = wait_for(read, executions("fast", baseline["queries"]["fast"]["executions"] + 2),
                       since=baseline, queries=["fast"], _ansible_inject_invocation=True)

@@ -8,14 +8,17 @@ CONFIG = {"schedule": {"one": {"query": "SELECT 1 AS x", "interval": 3600}}}
 
 
 @pytest.fixture()
-def socket_path(daemons):
-    return daemons(CONFIG).start().paths["extensions_socket"]
+def socket_path(daemons, answering):
+    path = daemons(CONFIG).start().paths["extensions_socket"]
+    answering(path)
+    return path
 
 
 def test_rows_come_back_typed_with_their_columns(run_module, socket_path):
     failed, result = run_module(sql_info, {"query": "SELECT name, interval, query FROM osquery_schedule",
                                            "socket": socket_path})
-    assert not failed and result["changed"] is False
+    assert not failed, result
+    assert result["changed"] is False
     assert result["rows"] == [{"name": "one", "interval": 3600, "query": "SELECT 1 AS x"}]
     assert result["columns"] == ["name", "interval", "query"]
     assert "ansible_facts" not in result
@@ -24,7 +27,8 @@ def test_rows_come_back_typed_with_their_columns(run_module, socket_path):
 def test_untyped_rows_are_osquerys_strings(run_module, socket_path):
     failed, result = run_module(sql_info, {"query": "SELECT interval FROM osquery_schedule", "typed": False,
                                            "socket": socket_path})
-    assert not failed and result["rows"] == [{"interval": "3600"}]
+    assert not failed, result
+    assert result["rows"] == [{"interval": "3600"}]
 
 
 def test_a_bad_query_fails_with_the_agents_reason(run_module, socket_path):
