@@ -32,8 +32,18 @@ def wait_busy(pid):
     wait_until(lambda: cpu_ms(pid) > started + BUSY_MS, "the query to run", timeout=60)
 
 
+def default_sigint():
+    """Give the shell SIGINT's default disposition, as a terminal session has.
+
+    A job started in the background by a non-interactive shell (as CI may start the suite)
+    inherits SIGINT ignored, and Python then installs no handler: Ctrl-C would never arrive.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def test_ctrl_c_stops_a_one_shot_query():
-    shell = subprocess.Popen([SHELL, ENDLESS], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    shell = subprocess.Popen([SHELL, ENDLESS], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                             preexec_fn=default_sigint)
     try:
         wait_busy(shell.pid)
         shell.send_signal(signal.SIGINT)
@@ -47,6 +57,7 @@ def test_ctrl_c_at_the_prompt_stops_the_query_and_the_shell_goes_on():
     pid, fd = pty.fork()
     if pid == 0:   # the child becomes the shell on a terminal
         os.environ["HOME"] = "/tmp"
+        default_sigint()
         os.execv(SHELL, [SHELL])
     try:
         assert "osquery> " in read_until(fd, b"osquery> ", timeout=60)
