@@ -86,10 +86,11 @@ def stage_section(stage):
                 " | ".join(spread(figures.get(f), f) for f in FIGURES),
                 "%s (%s)" % (percent(duty.get("max")), percent(duty.get("limit"))) if duty else "-",
                 ", ".join(figures.get("denylisted_hosts") or []) or "-", figures.get("impact") or "-"))
-        missing = sorted({"%s (%s)" % (host, why) for figures in per_query.values()
-                          for host, why in (figures.get("hosts_without_data") or {}).items()})
+        missing = ["%s: %s" % (name, "; ".join("%s (%s)" % pair for pair in sorted(without.items())))
+                   for name, without in sorted((n, f.get("hosts_without_data")) for n, f in per_query.items())
+                   if without]
         if missing:
-            lines += ["", "Without figures: %s." % "; ".join(missing)]
+            lines += [""] + ["Without figures for %s." % line for line in missing]
     worst = decision.get("worst_hosts") or []
     if worst:
         lines += ["", "Worst hosts: " + "; ".join(

@@ -73,7 +73,7 @@ def test_a_hold_names_the_hosts_without_figures(store):
     report, markdown = report_of(store)
     assert (report["decision"], report["stages_promoted"], report["stage_reached"]) == ("hold", 1, "half")
     assert "host-3" in report["reason"]
-    assert "Without figures: host-3 (" in markdown
+    assert "Without figures for %s: host-3 (unreachable: " % QUERY in markdown
     assert "| half | `workstations` | 50% | held |" in markdown
     assert "the agent's own cost was not compared" in markdown
 
