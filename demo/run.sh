@@ -4,7 +4,8 @@
 # then a demo pack is rolled out through canary, 25 % of the workstations, all workstations and
 # servers: first with the talk's expensive query (six joins of users), which the canary's
 # watchdog stops and the gate rolls back before any workstation gets it; then without it, and
-# the cheap query goes through every stage. Both reports are printed; the fleet goes down at the
+# the cheap query goes through every stage. Both reports are printed, then each host's agent
+# version, watchdog level and its queries' executions (demo/report.yml); the fleet goes down at the
 # end, also on failure. Runs as its own lab set (QH_ID 2, state in /tmp/pyosquery-demo).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -45,4 +46,5 @@ decided demo-2 promote
 phase "demo-2 promoted through every stage"
 for id in demo-1 demo-2; do printf '\n'; cat "$state/$id/report.md"; done
 printf '\n'
+ansible-playbook -i "$inventory" demo/report.yml
 phase "done"
