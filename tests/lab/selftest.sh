@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # selftest.sh: the lab fleet keeps its promises (run by `make test-lab`, about 10 s).
-# Both modes come up as their own lab sets (bash: QH_ID 3, systemd: QH_ID 4), answer over SSH
-# with strict host-key checking, keep their own hostname, processes and /etc, carry the
+# Each mode comes up as its own lab set (bash: QH_ID 3, systemd: QH_ID 4, mixed: QH_ID 5), answers over SSH
+# with strict host-key checking, keeps its own hostname, processes and /etc, carries the
 # documented groups, and `down` leaves no process, mount, namespace or link behind.
 set -euo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -87,6 +87,17 @@ check "Ansible pings the systemd fleet" "$ANSIBLE" fleet -i "$QH_STATE/inventory
 pids=$(lab_pids | tr '\n' ' ')
 "$LAB" down
 check "down leaves nothing behind (systemd)" test -z "$(leftovers "$pids")"
+
+# ------------------------------------------------------------------ mixed init, 2 hosts
+export QH_ID=5 QH_STATE=/tmp/pyosquery-labtest-mixed QH_INIT=mixed
+"$LAB" up 2
+check "mixed: host-1 runs bash as PID 1" test "$(on host-1 'ps -o comm= -p 1')" = bash
+check "mixed: host-2 runs systemd as PID 1" test "$(on host-2 'ps -o comm= -p 1')" = systemd
+check "mixed: the inventory names each host's init" \
+  test "$(grep -o 'lab_init=[a-z]*' "$QH_STATE/inventory.ini" | tr '\n' ' ')" = "lab_init=bash lab_init=systemd "
+pids=$(lab_pids | tr '\n' ' ')
+"$LAB" down
+check "down leaves nothing behind (mixed)" test -z "$(leftovers "$pids")"
 trap - EXIT
 
 echo "selftest: $passed passed, $failed failed"

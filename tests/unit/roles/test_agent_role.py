@@ -32,3 +32,16 @@ def test_the_default_version_is_the_agent_that_ships_here():
     with open(os.path.join(ROOT, "files", "agent", "pyproject.toml"), encoding="utf-8") as handle:
         shipped = re.search(r'^version\s*=\s*"([^"]+)"', handle.read(), re.M).group(1)
     assert load("defaults", "main.yml")["agent_version"] == shipped
+
+
+def test_the_readmes_group_vars_example_is_what_molecule_deploys():
+    """The README's example is the one molecule deploys and checks on the hosts."""
+    with open(os.path.join(ROOT, "README.md"), encoding="utf-8") as handle:
+        readme = handle.read()
+    example = re.search(r"```yaml\n(# group_vars/all\.yml.*?)```", readme, re.S).group(1)
+    deployed = {}
+    folder = os.path.join(ROOT, "molecule", "default", "inventory_group_vars")
+    for name in sorted(os.listdir(folder)):
+        with open(os.path.join(folder, name), encoding="utf-8") as handle:
+            deployed.update(yaml.safe_load(handle))
+    assert yaml.safe_load(example) == deployed
