@@ -167,7 +167,18 @@ def test_a_missing_required_column_is_blocking(advisor):
 
 # output volume, for scheduled queries
 
-def test_large_output_depends_on_the_interval(advisor):
+@pytest.fixture
+def sleepers():
+    """Enough processes that `SELECT * FROM processes` every 10 s logs over 655 MB a day on any
+    machine (a fresh CI machine may run a dozen processes; about 87 are needed)."""
+    children = [subprocess.Popen(["sleep", "120"]) for _ in range(100)]
+    yield
+    for child in children:
+        child.kill()
+        child.wait()
+
+
+def test_large_output_depends_on_the_interval(advisor, sleepers):
     sql = "SELECT * FROM processes"
     [finding] = kinds(advisor.advise(sql, interval=10), "large-output")
     assert finding.severity == "blocking" and finding.clause == "interval 10"
