@@ -92,6 +92,30 @@ def test_extension_table_in_queries_joins_the_shell_and_the_schedule(daemons, ex
     assert daemon.ask("SELECT * FROM fleet_words").status.message == "no such table: fleet_words"
 
 
+# osquery's SDK registers first and listens after: here half a second after
+SLOW_LISTENER = EXTENSION.replace("import osquery\n", """import osquery
+import time
+from thrift.server import TServer
+
+_serve = TServer.TSimpleServer.serve
+TServer.TSimpleServer.serve = lambda server: (time.sleep(0.5), _serve(server))
+""", 1)
+
+
+def test_a_query_right_after_registration_waits_for_the_extension_to_listen(daemons, tmp_path):
+    script = tmp_path / "slow.ext"
+    script.write_text(SLOW_LISTENER)
+    daemon = daemons({"schedule": {}}, extra_flags=["--disable_watchdog"]).start()
+    proc = subprocess.Popen([sys.executable, str(script), "--socket", daemon.paths["extensions_socket"],
+                             "--timeout", "10", "--interval", "1"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        daemon.wait_for(lambda: _registered(daemon), "the extension's table")
+        assert daemon.query("SELECT word FROM fleet_words WHERE id = 3") == [{"word": "three"}]
+    finally:
+        proc.kill()
+        proc.wait()
+
+
 def test_extension_cannot_replace_a_built_in_table(daemons, tmp_path):
     script = tmp_path / "time.ext"
     script.write_text(EXTENSION.replace('"fleet_words"', '"time"'))

@@ -12,6 +12,7 @@ import contextlib
 import json
 import logging
 import threading
+import time
 
 from pyosquery.sql.vtable import QueryError
 from pyosquery.tables.context import EQ, GLOB, LIKE
@@ -19,6 +20,8 @@ from pyosquery.tables.spec import SQL_TYPES, Column, Table
 
 LOG = logging.getLogger(__name__)
 CALL_TIMEOUT = 20.0
+# Seconds a query waits for a registered extension's socket to accept (see _open)
+CONNECT_PATIENCE = 1.0
 # osquery's ConstraintOperator codes (sqlite's SQLITE_INDEX_CONSTRAINT_*) for what the planner pushes down
 OPERATORS = {EQ: 2, LIKE: 65, GLOB: 66}
 # osquery's ColumnOptions bits, as the column routes' "op" carries them
@@ -131,10 +134,23 @@ def _extension(path, timeout):
     socket.setTimeout(timeout * 1000)
     transport = codec.buffered(socket)
     try:
-        transport.open()
+        _open(transport)
         yield Extension.Client(codec.protocol(transport))
     finally:
         transport.close()
+
+
+def _open(transport, patience=CONNECT_PATIENCE):
+    """Open `transport`, retrying for `patience` seconds: osquery's SDK registers an extension
+    before its own socket listens, so a query right after registration can find no socket yet."""
+    deadline = time.monotonic() + patience
+    while True:
+        try:
+            return transport.open()
+        except Exception:   # pylint: disable=broad-except  # thrift wraps ENOENT and ECONNREFUSED alike
+            if time.monotonic() >= deadline:
+                raise
+            time.sleep(0.05)
 
 
 def call_extension(path, table, request):
