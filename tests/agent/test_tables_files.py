@@ -6,6 +6,8 @@ import subprocess
 
 import pytest
 
+from pyosquery.tables import files
+
 
 @pytest.fixture()
 def tree(tmp_path):
@@ -35,6 +37,25 @@ def test_symlink_reports_its_target(query, tree):
     assert row["symlink"] == 1
     assert row["symlink_target_path"] == str(tree / "top.conf")
     assert row["size"] == 4 and row["type"] == "regular"
+
+
+def test_symlink_target_is_the_links_own_text(query, tree):
+    # osquery reads the link (read_symlink), it does not resolve it: `link_a -> a.txt` gives a.txt
+    os.symlink("top.conf", str(tree / "relative.conf"))
+    os.symlink("../top.conf", str(tree / "a" / "up.conf"))
+    rows = query("SELECT path, symlink_target_path FROM file WHERE path IN ('%s', '%s')"
+                 % (tree / "relative.conf", tree / "a" / "up.conf"))
+    assert {r["path"]: r["symlink_target_path"] for r in rows} == {
+        str(tree / "relative.conf"): "top.conf", str(tree / "a" / "up.conf"): "../top.conf"}
+
+
+def test_dangling_symlink_is_of_unknown_type(query, tree):
+    link = tree / "dangling.conf"
+    os.symlink("gone.conf", str(link))
+    row = query("SELECT * FROM file WHERE path = '%s'" % link)[0]
+    assert (row["symlink"], row["type"], row["symlink_target_path"]) == (1, "unknown", "gone.conf")
+    assert row["inode"] == os.lstat(str(link)).st_ino        # the link's own attributes
+    assert query("SELECT type FROM file WHERE path = '%s'" % (tree / "top.conf"))[0]["type"] == "regular"
 
 
 def test_percent_matches_one_level(query, tree):
@@ -77,9 +98,62 @@ def test_hash_skips_a_fifo_instead_of_blocking(query, tree):
     assert query("SELECT sha256 FROM hash WHERE path = '%s'" % fifo) == []
 
 
-def test_suid_bin_lists_setuid_programs(query):
+# The roots osquery's suid_bin walks (osquery/tables/system/posix/suid_bin.cpp), /tmp included
+OSQUERY_SUID_ROOTS = ("/bin", "/sbin", "/usr/bin", "/usr/sbin", "/usr/local/bin", "/usr/local/sbin", "/tmp")
+
+
+@pytest.fixture()
+def setuid_tree(tmp_path, monkeypatch):
+    """Setuid/setgid files in a directory suid_bin walks, and a symlink to it as a second root.
+
+    The tests walk these roots only: the real /tmp of a busy machine holds whole lab root
+    filesystems, and walking it takes minutes.
+    """
+    top = tmp_path / "bin"
+    (top / "deep").mkdir(parents=True)
+    modes = {"setuid": 0o4755, "setgid": 0o2755, "plain": 0o755, "deep/both": 0o6755}
+    for name, mode in modes.items():
+        (top / name).write_text("#!/bin/sh\n")
+        os.chmod(str(top / name), mode)
+    os.symlink("setuid", str(top / "link-to-setuid"))
+    os.symlink("deep", str(top / "link-to-deep"))        # a symlinked directory is not entered
+    (top / "setuid-dir").mkdir()
+    os.chmod(str(top / "setuid-dir"), 0o4755)             # only regular files count
+    os.symlink("bin", str(tmp_path / "bin-link"))        # a root that is a link (/bin -> usr/bin)
+    monkeypatch.setattr(files, "SUID_DIRS", (str(top), str(tmp_path / "bin-link"), str(tmp_path / "none")))
+    return tmp_path
+
+
+def test_suid_bin_walks_osquerys_roots():
+    assert files.SUID_DIRS == OSQUERY_SUID_ROOTS
+
+
+def test_suid_bin_follows_file_links_and_symlinked_roots(query, setuid_tree):
+    rows = query("SELECT path, username, groupname, permissions FROM suid_bin")
+    found = {os.path.relpath(r["path"], str(setuid_tree)): r["permissions"] for r in rows}
+    expected = {"setuid": "S", "setgid": "G", "deep/both": "SG", "link-to-setuid": "S"}
+    assert found == {root + "/" + name: bits for root in ("bin", "bin-link") for name, bits in expected.items()}
+    assert {(r["username"], r["groupname"]) for r in rows} == {("root", "root")}
+
+
+def test_suid_bin_lists_setuid_programs(query, monkeypatch):
+    monkeypatch.setattr(files, "SUID_DIRS", ("/usr/bin",))
     rows = {r["path"]: r for r in query("SELECT * FROM suid_bin")}
     expected = [p for p in ("/usr/bin/passwd", "/usr/bin/su") if os.path.exists(p) and os.stat(p).st_mode & 0o4000]
     assert expected
     for path in expected:
         assert rows[path]["username"] == "root" and "S" in rows[path]["permissions"]
+
+
+def test_a_walk_past_path_max_skips_what_it_cannot_name(query, tmp_path):
+    # nested mounts and lab root filesystems below /tmp make paths longer than PATH_MAX (4096):
+    # the walk skips them (ENAMETOOLONG) instead of failing the query
+    fd = os.open(str(tmp_path), os.O_RDONLY)
+    for _ in range(20):                       # 20 levels of 250 characters
+        os.mkdir("d" * 250, dir_fd=fd)
+        inner = os.open("d" * 250, os.O_RDONLY, dir_fd=fd)
+        os.close(fd)
+        fd = inner
+    os.close(fd)
+    rows = query("SELECT path FROM file WHERE path LIKE '%s/%%%%'" % tmp_path)
+    assert 10 <= len(rows) < 20

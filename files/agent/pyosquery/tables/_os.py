@@ -11,7 +11,8 @@ import subprocess
 
 # errno values that mean "this thing is gone or not ours to read": skip it.
 SKIPPED = frozenset((errno.ENOENT, errno.ESRCH, errno.EACCES, errno.EPERM, errno.ENOTDIR,
-                     errno.EINVAL, errno.ELOOP, errno.ENXIO, errno.ENODEV, errno.EIO))
+                     errno.EINVAL, errno.ELOOP, errno.ENXIO, errno.ENODEV, errno.EIO,
+                     errno.ENAMETOOLONG))   # a walk that reaches PATH_MAX through nested mounts
 
 
 def skipped(error):

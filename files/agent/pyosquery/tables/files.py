@@ -16,8 +16,10 @@ STAT_COLUMNS = frozenset(("inode", "uid", "gid", "mode", "device", "size", "bloc
                           "mtime", "ctime", "btime", "hard_links", "type"))
 HASHES = ("md5", "sha1", "sha256")
 CHUNK = 1 << 20
-SUID_DIRS = ("/bin", "/sbin", "/usr/bin", "/usr/sbin", "/usr/local/bin", "/usr/local/sbin",
-             "/usr/lib", "/usr/libexec", "/opt")
+# osquery's suid_bin roots (posix/suid_bin.cpp), /tmp included: a setuid file dropped there is
+# exactly what an audit wants to see. A root that is a symlink (/bin -> usr/bin) is walked
+# under its own name, as osquery does, so merged-/usr systems list such files twice.
+SUID_DIRS = ("/bin", "/sbin", "/usr/bin", "/usr/sbin", "/usr/local/bin", "/usr/local/sbin", "/tmp")
 
 
 def _lstat(path):
@@ -32,11 +34,18 @@ def _lstat(path):
 def file_row(path, directory, info, with_stat, with_target):
     """One file row from the path's lstat; attributes follow a symlink, as osquery's do.
 
+    A symlink's `symlink_target_path` is the link's own text (osquery's read_symlink), and a
+    dangling one keeps its lstat attributes with type `unknown`.
     Written as one dict literal: this runs once per file of a recursive listing.
     """
     is_link = (info.st_mode & 0o170000) == st.S_IFLNK
+    file_type = None
     if is_link and with_stat:
-        info = _os.stat(path) or info
+        followed = _os.stat(path)
+        if followed is None:
+            file_type = "unknown"       # dangling, or a loop: osquery's status() fails too
+        else:
+            info = followed
     if with_stat:
         mode = info.st_mode
         row = {"path": path, "directory": directory, "filename": path[path.rfind("/") + 1:],
@@ -45,12 +54,13 @@ def file_row(path, directory, info, with_stat, with_target):
                "block_size": info.st_blksize, "atime": int(info.st_atime), "mtime": int(info.st_mtime),
                "ctime": int(info.st_ctime),
                "btime": 0,      # os.stat has no birth time on Linux; osquery reports 0 there too
-               "hard_links": info.st_nlink, "type": FILE_TYPES.get(mode & 0o170000, "unknown")}
+               "hard_links": info.st_nlink,
+               "type": file_type or FILE_TYPES.get(mode & 0o170000, "unknown")}
     else:
         row = {"path": path, "directory": directory, "filename": path[path.rfind("/") + 1:],
                "symlink": 1 if is_link else 0}
     if with_target:
-        row["symlink_target_path"] = os.path.realpath(path) if is_link else ""
+        row["symlink_target_path"] = (_os.read_link(path) or "") if is_link else ""
     return row
 
 
@@ -115,13 +125,13 @@ def _owner_names(info, users, groups):
 def gen_suid_bin(_context):
     users, groups = {}, {}
     for top in SUID_DIRS:
-        if os.path.islink(top):
-            continue        # /bin -> usr/bin on merged-/usr systems: /usr/bin is walked anyway
         for path, _ in walk(top):
-            info = _os.stat(path, follow_symlinks=False)
+            # osquery's test follows a symlink: a link to a setuid file is listed under its own path
+            info = _os.stat(path)
             if info is None or not st.S_ISREG(info.st_mode):
                 continue
             bits = ("S" if info.st_mode & st.S_ISUID else "") + ("G" if info.st_mode & st.S_ISGID else "")
             if bits:
                 username, groupname = _owner_names(info, users, groups)
-                yield {"path": path, "username": username, "groupname": groupname, "permissions": bits}
+                yield {"path": path, "username": username, "groupname": groupname, "permissions": bits,
+                       "pid_with_namespace": 0}
