@@ -98,7 +98,7 @@ def test_python_packages_match_importlib_metadata(query):
         expected = {(d.metadata["Name"], d.version) for d in importlib.metadata.distributions(path=[site])}
         rows = query("SELECT name, version, uid FROM python_packages WHERE directory = '%s'" % site)
         assert {(r["name"], r["version"]) for r in rows} == expected
-        assert {r["uid"] for r in rows} <= {None}
+        assert {r["uid"] for r in rows} <= {0}          # system packages are root's, as in osquery
 
 
 def write_dist(site, name, version, extra=""):
@@ -133,8 +133,9 @@ def test_python_packages_user_site(query, python_home):
     alpha = rows[0]
     assert (alpha["summary"], alpha["author"], alpha["license"]) == ("Does: many things", "Ann Author", "MIT")
     assert alpha["path"] == str(python_home / "alpha-1.0.dist-info")
+    # osquery reads `directory = X` as a system site: uid 0, whoever's home it is in
     by_dir = query("SELECT name, uid FROM python_packages WHERE directory = '%s'" % python_home)
-    assert [(r["name"], r["uid"]) for r in by_dir] == [("alpha", 1000), ("beta", 1000), ("gamma", 1000)]
+    assert [(r["name"], r["uid"]) for r in by_dir] == [("alpha", 0), ("beta", 0), ("gamma", 0)]
 
 
 def test_python_packages_skip_metadata_when_unused(query, python_home, monkeypatch):
@@ -143,6 +144,47 @@ def test_python_packages_skip_metadata_when_unused(query, python_home, monkeypat
     monkeypatch.setattr(packages, "metadata_headers", refuse)
     rows = query("SELECT path FROM python_packages WHERE uid = 1000")
     assert len(rows) == 3
+
+
+USER_SITES = {      # tool -> a site below the home, at the tool's default location
+    "pip --user": ".local/lib/python3.11/site-packages",
+    "pyenv": ".pyenv/versions/3.12.1/lib/python3.12/site-packages",
+    "asdf": ".asdf/installs/python/3.12.1/lib/python3.12/site-packages",
+    "uv": ".local/share/uv/tools/ruff/lib/python3.12/site-packages",
+    "pipx": ".local/share/pipx/venvs/black/lib/python3.12/site-packages",
+    "poetry": ".cache/pypoetry/virtualenvs/app-x1-py3.12/lib/python3.12/site-packages",
+    "conda": "miniconda3/envs/science/lib/python3.12/site-packages",
+    "virtualenv": ".virtualenvs/tools/lib/python3.12/site-packages",
+}
+
+
+@pytest.fixture()
+def python_users(tmp_path, monkeypatch):
+    """A system site, the current user with a site per tool, another user with a pip --user site."""
+    me = os.getuid()
+    other = 4242 if me != 4242 else 4243
+    system = tmp_path / "usr" / "lib" / "python3.11" / "site-packages"
+    write_dist(system, "system-pkg", "1.0")
+    monkeypatch.setattr(packages, "PYTHON_SITES", (str(tmp_path / "usr" / "lib" / "python*" / "site-packages"),))
+    for tool, relative in USER_SITES.items():
+        write_dist(tmp_path / "me" / relative, tool.replace(" ", "-"), "1.0")
+    os.symlink("3.12.1", str(tmp_path / "me" / ".pyenv" / "versions" / "3.12"))   # pyenv's alias
+    write_dist(tmp_path / "other" / USER_SITES["pip --user"], "others-pkg", "1.0")
+    (tmp_path / "passwd").write_text("me:x:%d:%d::%s:/bin/sh\nother:x:%d:%d::%s:/bin/sh\n"
+                                     % (me, me, tmp_path / "me", other, other, tmp_path / "other"))
+    monkeypatch.setattr(accounts, "PASSWD_PATH", str(tmp_path / "passwd"))
+    return me, other
+
+
+def test_python_packages_system_uid_zero_and_the_current_users_tools(query, python_users):
+    me, other = python_users
+    rows = query("SELECT name, uid FROM python_packages")
+    mine = {tool.replace(" ", "-") for tool in USER_SITES}
+    assert sorted((r["name"], r["uid"]) for r in rows) == sorted([("system-pkg", 0)] + [(n, me) for n in mine])
+    assert ("system-pkg", 0) in {(r["name"], r["uid"]) for r in query("SELECT name, uid FROM python_packages WHERE uid = 0")}
+    assert [r["name"] for r in query("SELECT name FROM python_packages WHERE uid = %d" % other)] == ["others-pkg"]
+    joined = {r["name"] for r in query("SELECT name FROM users CROSS JOIN python_packages USING (uid)")}
+    assert {"others-pkg"} | mine <= joined
 
 
 # --- npm_packages ---------------------------------------------------------------------------

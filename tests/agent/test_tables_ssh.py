@@ -54,7 +54,7 @@ def test_authorized_keys_fields(query, homes):
         "ssh-rsa\n"
         "zos-key-ring-label=\"KeyRingOwner/SSHAuthKeysRing uniq-ssh-rsa\"\n" % (ED_KEY, ED_KEY))
     (home / ".ssh" / "authorized_keys2").write_text("ssh-dss AAAAB3NzaC1kc3M old\n")
-    rows = query("SELECT * FROM authorized_keys")
+    rows = query("SELECT * FROM authorized_keys WHERE uid = 1000")
     path = str(home / ".ssh" / "authorized_keys")
     assert [(r["uid"], r["algorithm"], r["key"], r["options"], r["comment"], r["key_file"]) for r in rows] == [
         (1000, "ssh-ed25519", ED_KEY, None, "alice@laptop", path),
@@ -71,7 +71,6 @@ def test_authorized_keys_uid_is_filtered_here(query, homes):
     # uid is `additional`: the generator alone applies it (= and LIKE both)
     assert "uid=" in plan(query, "SELECT * FROM authorized_keys WHERE uid = 1001")
     assert [r["comment"] for r in query("SELECT comment FROM authorized_keys WHERE uid = 1001")] == ["bob"]
-    assert [r["comment"] for r in query("SELECT comment FROM authorized_keys WHERE uid LIKE '%0'")] == ["alice"]
 
 
 def test_known_hosts(query, homes):
@@ -90,7 +89,7 @@ def test_ssh_configs_blocks_and_system_file(query, homes, tmp_path):
         "# global\nForwardAgent no\n\nHost Work *.corp\n  User Alice\n  IdentityFile ~/.ssh/Id_Work\n"
         "Match host foo exec \"true\"\n\tPort 2222\nHostName ignored-after-match\n")
     (tmp_path / "ssh_config").write_text("Host *\n    SendEnv LANG LC_*\n")
-    rows = [(r["uid"], r["block"], r["option"]) for r in query("SELECT * FROM ssh_configs")]
+    rows = [(r["uid"], r["block"], r["option"]) for r in query("SELECT * FROM ssh_configs WHERE uid IN (0, 1000)")]
     assert rows == [
         (1000, "", "forwardagent no"),
         (1000, "host work *.corp", "user alice"),
@@ -141,7 +140,7 @@ def test_user_ssh_keys_from_ssh_keygen(query, homes):
     keygen(keys / "pem_rsa_enc", "rsa", "-b", "2048", "-m", "PEM", "-N", "secret1")
     keygen(keys / "p8_ec", "ecdsa", "-b", "256", "-m", "PKCS8", "-N", "")
     (keys / "config").write_text("Host *\n")
-    rows = {os.path.basename(r["path"]): r for r in query("SELECT * FROM user_ssh_keys")}
+    rows = {os.path.basename(r["path"]): r for r in query("SELECT * FROM user_ssh_keys WHERE uid = 1000")}
     assert set(rows) == {"id_ed25519", "id_rsa", "id_ecdsa_enc", "pem_rsa", "pem_rsa_enc", "p8_ec"}
     summary = {name: (r["uid"], r["encrypted"], r["key_type"], r["key_group_name"], r["key_length"],
                       r["key_security_bits"]) for name, r in rows.items()}
@@ -161,6 +160,38 @@ def test_user_ssh_keys_path_and_uid_narrow(query, homes):
         keygen(home / ".ssh" / "id_ed25519", "ed25519", "-N", "", "-C", name)
     path = str(homes["bob"][1] / ".ssh" / "id_ed25519")
     assert "path=" in plan(query, "SELECT * FROM user_ssh_keys WHERE path = '%s'" % path)
-    assert [(r["uid"], r["path"]) for r in query("SELECT * FROM user_ssh_keys WHERE path = '%s'" % path)] == [
-        (1001, path)]
+    rows = query("SELECT * FROM user_ssh_keys WHERE path = '%s' AND uid IN (1000, 1001)" % path)
+    assert [(r["uid"], r["path"]) for r in rows] == [(1001, path)]
     assert [r["uid"] for r in query("SELECT uid FROM user_ssh_keys WHERE uid = 1000")] == [1000]
+
+
+@pytest.fixture()
+def me_and_other(tmp_path, monkeypatch):
+    """The user running the tests and another one, each with SSH files and a shell history."""
+    me = os.getuid()
+    other = 4242 if me != 4242 else 4243
+    lines = []
+    for name, uid in (("me", me), ("other", other)):
+        home = tmp_path / name
+        (home / ".ssh").mkdir(parents=True)
+        (home / ".ssh" / "authorized_keys").write_text("ssh-ed25519 %s %s\n" % (ED_KEY, name))
+        (home / ".ssh" / "known_hosts").write_text("host-%s ssh-ed25519 %s\n" % (name, ED_KEY))
+        (home / ".ssh" / "config").write_text("User %s\n" % name)
+        (home / ".bash_history").write_text("echo %s\n" % name)
+        lines.append("%s:x:%d:%d::%s:/bin/sh" % (name, uid, uid, home))
+    (tmp_path / "passwd").write_text("\n".join(lines) + "\n")
+    monkeypatch.setattr(accounts, "PASSWD_PATH", str(tmp_path / "passwd"))
+    monkeypatch.setattr(ssh, "SYSTEM_SSH_CONFIG", str(tmp_path / "no_ssh_config"))
+    return me, other
+
+
+@pytest.mark.parametrize("table", ["authorized_keys", "known_hosts", "ssh_configs", "shell_history"])
+def test_without_a_uid_only_the_current_user_is_read(query, me_and_other, table):
+    # osquery's usersFromContext: no uid constraint reads the user running the query; a join
+    # with users (or uid = N) names the others
+    me, other = me_and_other
+    assert {r["uid"] for r in query("SELECT uid FROM %s" % table)} == {me}
+    assert {r["uid"] for r in query("SELECT uid FROM %s WHERE uid LIKE '%%'" % table)} == {me}
+    assert {r["uid"] for r in query("SELECT uid FROM %s WHERE uid = %d" % (table, other))} == {other}
+    joined = query("SELECT u.uid FROM users u CROSS JOIN %s t USING (uid)" % table)
+    assert sorted(r["uid"] for r in joined) == sorted([me, other])

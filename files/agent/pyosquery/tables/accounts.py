@@ -108,12 +108,28 @@ def passwd_entries(include_remote=False):
             yield (name, uid, gid, gecos, home, shell)
 
 
-def users_from_context(context):
-    """(uid, gid, username, home) of the users a per-user table should read, honouring `uid`."""
+def users_from_context(context, all_users=False):
+    """(uid, gid, username, home) of the users a per-user table reads, as osquery's usersFromContext.
+
+    `uid = N` (or IN) names them; a uid the local files lack is looked up through NSS, as
+    osquery retries with include_remote. Without a uid constraint only the user running the
+    query is read (`users CROSS JOIN <table> USING (uid)` reads everyone), unless `all_users`.
+    """
     uids = wanted_ints(context, "uid")
+    asked = uids is not None
+    if not asked and not all_users:
+        uids = {os.getuid()}
+    found = set()
     for name, uid, gid, _gecos, home, _shell in passwd_entries():
         if uids is None or uid in uids:
+            found.add(uid)
             yield uid, gid, name, home
+    for uid in sorted(uids - found) if asked else ():
+        try:
+            entry = pwd.getpwuid(uid)
+        except (KeyError, OverflowError):
+            continue
+        yield entry.pw_uid, entry.pw_gid, entry.pw_name, entry.pw_dir
 
 
 def _int32(value):

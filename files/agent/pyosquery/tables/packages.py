@@ -17,9 +17,28 @@ DEB_FIELDS = {"Package": "name", "Version": "version", "Source": "source", "Inst
               "Architecture": "arch", "Status": "status", "Maintainer": "maintainer",
               "Section": "section", "Priority": "priority"}
 
+# System sites (osquery's kPythonPath on Linux): their packages belong to root, uid 0.
 PYTHON_SITES = ("/usr/local/lib/python*/dist-packages", "/usr/local/lib/python*/site-packages",
+                "/usr/local/lib64/python*/site-packages",
                 "/usr/lib/python*/dist-packages", "/usr/lib/python*/site-packages")
-PYTHON_USER_SITES = (".local/lib/python*/site-packages",)
+# Sites below a home, owned by that user: pip --user, then the Pythons and environments of
+# pyenv (osquery 5.16's user paths), asdf, mise, uv (its Pythons and tools), pipx, poetry,
+# conda and virtualenvwrapper, at each tool's default location.
+PYTHON_USER_SITES = (
+    ".local/lib/python*/site-packages",
+    ".pyenv/versions/*/lib/python*/site-packages",
+    ".asdf/installs/python/*/lib/python*/site-packages",
+    ".local/share/mise/installs/python/*/lib/python*/site-packages",
+    ".local/share/uv/python/*/lib/python*/site-packages",
+    ".local/share/uv/tools/*/lib/python*/site-packages",
+    ".local/share/pipx/venvs/*/lib/python*/site-packages",
+    ".local/pipx/venvs/*/lib/python*/site-packages",
+    ".cache/pypoetry/virtualenvs/*/lib/python*/site-packages",
+    "miniconda3/lib/python*/site-packages", "miniconda3/envs/*/lib/python*/site-packages",
+    "anaconda3/lib/python*/site-packages", "anaconda3/envs/*/lib/python*/site-packages",
+    ".conda/envs/*/lib/python*/site-packages",
+    ".virtualenvs/*/lib/python*/site-packages",
+)
 PYTHON_FIELDS = {"Name": "name", "Version": "version", "Summary": "summary", "Author": "author",
                  "License": "license"}
 
@@ -82,18 +101,31 @@ def metadata_headers(path):
 
 
 def python_sites(context):
-    """(site directory, uid or None): system sites, then each user's ~/.local sites."""
+    """(site directory, uid) to read, as osquery does.
+
+    `directory = X` reads exactly those sites, as root's (uid 0). Otherwise the system sites
+    (uid 0), then the user sites of the users the query names by uid, or of the user running
+    it. A site reached twice through symlinks (pyenv's `3.11` -> `3.11.7`) is read once.
+    """
     wanted = context.equals("directory")
-    uids = wanted_ints(context, "uid")
-    user_sites = []
-    for uid, _gid, _name, home in users_from_context(context):
-        for pattern in PYTHON_USER_SITES:
-            user_sites += [(site, uid) for site in sorted(glob.glob(os.path.join(glob.escape(home), pattern)))]
     if wanted is not None:               # directory is indexed: read only the sites asked for
-        owners = dict(user_sites)
-        return [(site, owners.get(site)) for site in sorted(w for w in wanted if isinstance(w, str))]
-    system = [] if uids is not None else [(s, None) for p in PYTHON_SITES for s in sorted(glob.glob(p))]
-    return system + user_sites
+        return [(site, 0) for site in sorted(w for w in wanted if isinstance(w, str))]
+    uids = wanted_ints(context, "uid")
+    sites = []
+    if uids is None or 0 in uids:
+        sites += [(site, 0) for pattern in PYTHON_SITES for site in sorted(glob.glob(pattern))]
+    for uid, _gid, _name, home in users_from_context(context):
+        if home:
+            sites += [(site, uid) for pattern in PYTHON_USER_SITES
+                      for site in sorted(glob.glob(os.path.join(glob.escape(home), pattern)))]
+    seen = set()
+    unique = []
+    for site, uid in sites:
+        real = os.path.realpath(site)
+        if real not in seen:
+            seen.add(real)
+            unique.append((site, uid))
+    return unique
 
 
 def gen_python_packages(context):
@@ -173,7 +205,8 @@ def npm_dirs(context):
     if wanted is not None:
         return sorted(w for w in wanted if isinstance(w, str))
     dirs = list(NPM_DIRS)
-    for _uid, _gid, _name, home in users_from_context(context):
+    # npm_packages has no uid to join on: every user's directories are read
+    for _uid, _gid, _name, home in users_from_context(context, all_users=True):
         for pattern in NPM_USER_DIRS:
             dirs += sorted(glob.glob(os.path.join(glob.escape(home), pattern)))
     return dirs

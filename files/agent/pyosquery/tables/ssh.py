@@ -1,7 +1,7 @@
 """Per-user SSH and shell files: authorized_keys, known_hosts, ssh_configs, shell_history.
 
-Users come from the local passwd file (accounts.users_from_context), so a `uid = N`
-constraint reads only that user's files. `uid` is an `additional` column in these tables:
+Users come from accounts.users_from_context, as in osquery: a `uid = N` constraint (or a
+join with users) reads that user's files; without one, only the user running the query. `uid` is an `additional` column in these tables:
 SQLite does not re-check it, so every row is filtered here with accounts.matches.
 """
 
