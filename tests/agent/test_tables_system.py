@@ -1,10 +1,12 @@
 """system_info, os_version, uptime, memory_info, cpu_time, load_average, time, ulimit_info."""
 
+import json
 import os
 import platform
 import resource
 import socket
 import subprocess
+import sys
 import time
 
 import pytest
@@ -164,9 +166,20 @@ def test_ulimit_info_is_getrlimit(query):
     rows = {r["type"]: r for r in query("SELECT * FROM ulimit_info")}
     assert {"nofile", "stack", "core", "nproc", "as"} <= set(rows)
     for name, row in rows.items():
-        soft, hard = resource.getrlimit(getattr(resource, "RLIMIT_" + name.upper()))
+        soft, hard = resource.getrlimit(getattr(resource, "RLIMIT_" + name.upper(), 10 if name == "locks" else None))
         expect = ["unlimited" if v == resource.RLIM_INFINITY else str(v) for v in (soft, hard)]
         assert [row["soft_limit"], row["hard_limit"]] == expect
+
+
+def test_ulimit_info_has_file_locks():
+    # a shell whose RLIMIT_LOCKS (Python's resource module has no name for it: 10 on Linux) is
+    # 123/456
+    shell = subprocess.Popen(
+        [os.path.join(os.path.dirname(sys.executable), "pyosqueryi"), "--json",
+         "SELECT soft_limit, hard_limit FROM ulimit_info WHERE type = 'locks'"],
+        stdout=subprocess.PIPE, preexec_fn=lambda: resource.setrlimit(10, (123, 456)))
+    output, _ = shell.communicate(timeout=60)
+    assert json.loads(output) == [{"soft_limit": "123", "hard_limit": "456"}]
 
 
 def test_os_version_parses_quoted_and_dotted_versions(tmp_path, monkeypatch):

@@ -244,6 +244,10 @@ ULIMITS = ("as", "core", "cpu", "data", "fsize", "locks", "memlock", "msgqueue",
            "nproc", "rss", "rtprio", "sigpending", "stack")
 
 
+# Linux resource numbers Python's resource module does not name (RLIMIT_LOCKS, <sys/resource.h>)
+LINUX_RLIMITS = {"locks": 10}
+
+
 def _limit(value):
     return "unlimited" if value == resource.RLIM_INFINITY else str(value)
 
@@ -252,7 +256,7 @@ def gen_ulimit_info(_context):
     rows = []
     # osquery walks a std::map, so the rows come in name order
     for name in ULIMITS:
-        number = getattr(resource, "RLIMIT_" + name.upper(), None)
+        number = getattr(resource, "RLIMIT_" + name.upper(), LINUX_RLIMITS.get(name))
         if number is None:
             continue
         try:
