@@ -1,6 +1,9 @@
 """processes and the per-process tables, checked against /proc, ps and the test's own children."""
 
+import ctypes
+import mmap
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -112,3 +115,64 @@ def test_process_namespaces_match_proc(query, child):
     for kind in ("ipc", "mnt", "net", "pid", "user", "uts"):
         link = os.readlink("/proc/%d/ns/%s" % (child.pid, kind))
         assert row[kind + "_namespace"] == link.split("[")[1].rstrip("]")
+
+
+def test_a_deleted_executable_has_its_path_without_the_suffix(query, tmp_path):
+    # the kernel shows an unlinked executable as '<path> (deleted)'; osquery strips that
+    # from processes.path (on_disk 0), and its memory map shows the bare path too
+    program = tmp_path / "sleeper"
+    program.write_bytes(open(shutil.which("sleep"), "rb").read())
+    program.chmod(0o755)
+    proc = subprocess.Popen([str(program), "300"])
+    try:
+        deadline = time.monotonic() + 60
+        while str(program) not in open("/proc/%d/maps" % proc.pid).read():
+            assert time.monotonic() < deadline, "the sleeper never ran"
+            time.sleep(0.01)
+        program.unlink()
+        assert os.readlink("/proc/%d/exe" % proc.pid) == str(program) + " (deleted)"
+        row = query("SELECT path, on_disk FROM processes WHERE pid = %d" % proc.pid)[0]
+        assert (row["path"], row["on_disk"]) == (str(program), 0)
+        mapped = {r["path"] for r in query("SELECT path FROM process_memory_map WHERE pid = %d" % proc.pid)}
+        assert str(program) in mapped and not any(p.endswith(" (deleted)") for p in mapped)
+    finally:
+        proc.kill()
+        proc.wait()
+
+
+def test_memory_map_pseudo_is_a_named_mapping_without_inode(query):
+    # a private anonymous mapping: no path, inode 0, and not pseudo in osquery
+    anonymous = mmap.mmap(-1, 1 << 20, flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS)
+    address = ctypes.addressof(ctypes.c_char.from_buffer(anonymous))
+    rows = query("SELECT start, end, path, inode, pseudo FROM process_memory_map WHERE pid = %d" % os.getpid())
+    mine = [r for r in rows if int(r["start"], 16) <= address < int(r["end"], 16)]
+    assert [(r["path"], r["inode"], r["pseudo"]) for r in mine] == [("", 0, 0)]
+    assert [r["pseudo"] for r in rows if r["path"] == "[stack]"] == [1]
+    assert all(r["pseudo"] == (1 if r["inode"] == 0 and r["path"] else 0) for r in rows)
+
+
+def test_process_open_files_lists_namespace_handles_not_pipes(query):
+    namespace = os.open("/proc/self/ns/net", os.O_RDONLY)
+    reader, writer = os.pipe()
+    try:
+        rows = {r["fd"]: r["path"] for r in query("SELECT fd, path FROM process_open_files WHERE pid = %d"
+                                                   % os.getpid())}
+        assert rows[namespace] == os.readlink("/proc/self/fd/%d" % namespace)
+        assert rows[namespace].startswith("net:[")
+        assert reader not in rows and writer not in rows
+    finally:
+        for fd in (namespace, reader, writer):
+            os.close(fd)
+
+
+@pytest.fixture()
+def zombie():
+    child = subprocess.Popen(["true"])
+    os.waitid(os.P_PID, child.pid, os.WEXITED | os.WNOWAIT)     # exited, left unreaped
+    yield child.pid
+    child.wait()
+
+
+def test_a_zombie_has_no_memory_sizes(query, zombie):
+    row = query("SELECT state, resident_size, total_size FROM processes WHERE pid = %d" % zombie)[0]
+    assert (row["state"], row["resident_size"], row["total_size"]) == ("Z", None, None)

@@ -17,6 +17,9 @@ STATUS_IDS = (("uid", "gid"), ("euid", "egid"), ("suid", "sgid"))
 STATUS_COLUMNS = frozenset([c for pair in STATUS_IDS for c in pair] + ["resident_size"])
 IO_COLUMNS = frozenset(("disk_bytes_read", "disk_bytes_written"))
 NAMESPACES = ("cgroup", "ipc", "mnt", "net", "pid", "user", "uts")
+DELETED = " (deleted)"
+# fd targets osquery's process_open_files skips (matched anywhere in the target)
+NOT_FILES = ("socket:", "anon_inode:", "pipe:")
 
 
 def boot_time():
@@ -67,8 +70,10 @@ def _stat_columns(row, fields, boot):
     row["nice"] = int(fields[16])
     row["threads"] = int(fields[17])
     row["start_time"] = boot + int(fields[19]) // CLOCK_TICKS if boot else -1
-    row["total_size"] = int(fields[20])
-    row["resident_size"] = int(fields[21]) * PAGE_SIZE
+    # kernel threads and zombies have no memory (no VmSize/VmRSS in status): empty, as in osquery
+    vsize = int(fields[20])
+    row["total_size"] = vsize or None
+    row["resident_size"] = int(fields[21]) * PAGE_SIZE if vsize else None
     row["wired_size"] = 0       # Linux has no wired (unpageable) counter, as osquery reports
 
 
@@ -112,14 +117,24 @@ def cgroup_path(base):
     return first[2] if len(first) == 3 else None
 
 
+def without_deleted(path):
+    """The path without the kernel's ` (deleted)` suffix for an unlinked file, as osquery shows it.
+
+    A file whose name really ends so (it exists under that name) keeps it.
+    """
+    if path.endswith(DELETED) and not os.path.lexists(path):
+        return path[:-len(DELETED)]
+    return path
+
+
 def _links(row, base, context):
     if context.uses("path") or context.uses("on_disk"):
         path = _os.read_link(base + "/exe")
-        row["path"] = path or ""
         if path is None:
-            row["on_disk"] = -1
+            row["path"], row["on_disk"] = "", -1
         else:
-            row["on_disk"] = 0 if path.endswith(" (deleted)") or not os.path.exists(path) else 1
+            row["path"] = without_deleted(path)
+            row["on_disk"] = 1 if row["path"] == path and os.path.exists(path) else 0
     if context.uses("cwd"):
         row["cwd"] = _os.read_link(base + "/cwd") or ""
     if context.uses("root"):
@@ -170,8 +185,8 @@ def gen_process_open_files(context):
         base = "%s/%d/fd" % (PROC, pid)
         for fd in _os.list_dir(base):
             target = _os.read_link(base + "/" + fd)
-            # sockets, pipes and anon inodes are not files: osquery lists only paths
-            if target is not None and target.startswith("/"):
+            # sockets, pipes and anon inodes are not files; the rest (paths, net:[...]) is listed
+            if target is not None and not any(kind in target for kind in NOT_FILES):
                 yield {"pid": pid, "fd": int(fd), "path": target}
 
 
@@ -180,10 +195,11 @@ def _map_row(pid, line):
     if len(parts) < 5:
         return None
     start, _, end = parts[0].partition("-")
-    path = parts[5].strip() if len(parts) > 5 else ""
+    path = without_deleted(parts[5].strip()) if len(parts) > 5 else ""
+    # pseudo: a named mapping with no inode ([heap], [stack], [vdso]); anonymous ones are not
     return {"pid": pid, "start": "0x" + start, "end": "0x" + end, "permissions": parts[1],
             "offset": int(parts[2], 16), "device": parts[3], "inode": int(parts[4]),
-            "path": path, "pseudo": 1 if parts[4] == "0" else 0}
+            "path": path, "pseudo": 1 if parts[4] == "0" and path else 0}
 
 
 def gen_process_memory_map(context):
