@@ -81,6 +81,13 @@ def test_users_username_is_filtered_by_the_generator(query, fake_accounts):
         {"uid": 1000}, {"uid": 1001}]
 
 
+def test_users_include_remote_says_which_list_was_read(query, fake_accounts):
+    # osquery fills the hidden include_remote with 0 for the local files, 1 when asked for NSS
+    assert {r["include_remote"] for r in query("SELECT include_remote FROM users")} == {0}
+    remote = query("SELECT include_remote FROM users WHERE include_remote = 1 AND uid = 0")
+    assert remote == [{"include_remote": 1}]
+
+
 def test_users_signed_ids_and_malformed_lines(query, fake_accounts):
     rows = {r["username"]: r for r in query("SELECT * FROM users")}
     assert set(rows) == {"root", "alice", "bob", "nobody", "big"}

@@ -53,7 +53,10 @@ def test_authorized_keys_fields(query, homes):
         "ecdsa-sha2-nistp256 AAAAE2VjZHNh\n"
         "ssh-rsa\n"
         "zos-key-ring-label=\"KeyRingOwner/SSHAuthKeysRing uniq-ssh-rsa\"\n" % (ED_KEY, ED_KEY))
-    (home / ".ssh" / "authorized_keys2").write_text("ssh-dss AAAAB3NzaC1kc3M old\n")
+    # osquery reads the five RSA, Ed25519 and ECDSA types only: DSA, FIDO and certificate lines are no rows
+    (home / ".ssh" / "authorized_keys2").write_text(
+        "ssh-dss AAAAB3NzaC1kc3M old\nsk-ssh-ed25519@openssh.com AAAAGnNr fido\n"
+        "ssh-ed25519-cert-v01@openssh.com AAAAIHNz cert\nssh-rsa AAAAB3NzaC1yc2E rsa\n")
     rows = query("SELECT * FROM authorized_keys WHERE uid = 1000")
     path = str(home / ".ssh" / "authorized_keys")
     assert [(r["uid"], r["algorithm"], r["key"], r["options"], r["comment"], r["key_file"]) for r in rows] == [
@@ -61,7 +64,7 @@ def test_authorized_keys_fields(query, homes):
         (1000, "ssh-ed25519", ED_KEY, 'command="echo hi there",no-pty', "backup key", path),
         (1000, "ecdsa-sha2-nistp256", "AAAAE2VjZHNh", None, None, path),
         (1000, None, None, 'zos-key-ring-label="KeyRingOwner/SSHAuthKeysRing uniq-ssh-rsa"', None, path),
-        (1000, "ssh-dss", "AAAAB3NzaC1kc3M", None, "old", path + "2"),
+        (1000, "ssh-rsa", "AAAAB3NzaC1yc2E", None, "rsa", path + "2"),
     ]
 
 

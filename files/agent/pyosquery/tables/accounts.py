@@ -152,7 +152,7 @@ def gen_users(context):
             continue
         yield {"uid": uid, "gid": gid, "uid_signed": _int32(uid), "gid_signed": _int32(gid),
                "username": name, "description": gecos, "directory": home, "shell": shell,
-               "pid_with_namespace": 0}
+               "pid_with_namespace": 0, "include_remote": 1 if remote else 0}
 
 
 def group_entries():

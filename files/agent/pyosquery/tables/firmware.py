@@ -2,8 +2,7 @@
 
 The kernel exports the raw SMBIOS structure table at /sys/firmware/dmi/tables/DMI (root only),
 so no /dev/mem mapping is needed. Hosts without SMBIOS (some VMs, containers) have no
-platform_info row, as with osquery; cpu_info then describes the packages in /proc/cpuinfo so
-that the table still says what the host runs on.
+platform_info and no cpu_info rows, as with osquery (linux/cpu_info.cpp reads SMBIOS only).
 """
 
 import hashlib
@@ -130,36 +129,8 @@ def _smbios_processors():
     return rows
 
 
-def _cpuinfo_packages():
-    """One row per physical package from /proc/cpuinfo (and cpufreq), shaped like SMBIOS's."""
-    packages = {}
-    block = {}
-    for line in _os.read_lines("/proc/cpuinfo") + [""]:
-        key, sep, value = line.partition(":")
-        if sep:
-            block[key.strip()] = value.strip()
-            continue
-        if block:
-            packages.setdefault(block.get("physical id", "0"), block)
-        block = {}
-    rows = []
-    for package, info in sorted(packages.items()):
-        max_khz = (_os.read_text("/sys/devices/system/cpu/cpu%s/cpufreq/cpuinfo_max_freq"
-                                 % info.get("processor", "0")) or "").strip()
-        mhz = info.get("cpu MHz", "")
-        rows.append({"socket_designation": "CPU %s" % package, "manufacturer": info.get("vendor_id", ""),
-                     "model": info.get("model name", ""), "processor_type": "3",
-                     # SMBIOS status byte: socket populated (0x40) | CPU enabled (1)
-                     "cpu_status": 0x41, "number_of_cores": info.get("cpu cores", "1"),
-                     "logical_processors": int(info.get("siblings", "1") or 1),
-                     "address_width": "64" if " lm " in " %s " % info.get("flags", "") else "32",
-                     "current_clock_speed": int(float(mhz)) if mhz else 0,
-                     "max_clock_speed": int(max_khz) // 1000 if max_khz.isdigit() else 0})
-    return rows
-
-
 def gen_cpu_info(_context):
-    rows = _smbios_processors() or _cpuinfo_packages()
+    rows = _smbios_processors()
     number = 0
     for row in rows:
         prefix = PROCESSOR_TYPES.get(int(row["processor_type"]))

@@ -19,16 +19,10 @@ SYSTEM_SSH_CONFIG = "/etc/ssh/ssh_config"
 HISTORY_FILES = (".bash_history", ".zsh_history", ".zhistory", ".history", ".sh_history")
 BASH_SESSIONS = ".bash_sessions"
 
-# Key types osquery recognises, plus the DSA, FIDO (sk-) and certificate types OpenSSH
-# accepts: a line with one of those would otherwise vanish from an audit table.
-KEY_TYPES = frozenset((
-    "ssh-rsa", "ssh-ed25519", "ecdsa-sha2-nistp256", "ecdsa-sha2-nistp384", "ecdsa-sha2-nistp521",
-    "ssh-dss", "sk-ssh-ed25519@openssh.com", "sk-ecdsa-sha2-nistp256@openssh.com",
-    "ssh-rsa-cert-v01@openssh.com", "ssh-ed25519-cert-v01@openssh.com",
-    "ecdsa-sha2-nistp256-cert-v01@openssh.com", "ecdsa-sha2-nistp384-cert-v01@openssh.com",
-    "ecdsa-sha2-nistp521-cert-v01@openssh.com", "ssh-dss-cert-v01@openssh.com",
-    "sk-ssh-ed25519-cert-v01@openssh.com", "sk-ecdsa-sha2-nistp256-cert-v01@openssh.com",
-))
+# The key types osquery's authorized_keys recognises (posix/authorized_keys.cpp); a line with
+# another type (ssh-dss, FIDO sk-*, certificates) is not a row there, so it is not one here.
+KEY_TYPES = frozenset(("ssh-rsa", "ssh-ed25519", "ecdsa-sha2-nistp256", "ecdsa-sha2-nistp384",
+                       "ecdsa-sha2-nistp521"))
 KEY_RING_LABEL = "zos-key-ring-label="
 BASH_TIME = re.compile(r"^#([0-9]+)$")
 ZSH_EXTENDED = re.compile(r"^: {0,10}([0-9]{1,11}):[0-9]+;(.*)$", re.S)
