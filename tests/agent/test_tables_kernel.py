@@ -99,14 +99,20 @@ def test_system_controls_config_value(monkeypatch, tmp_path):
     assert {r["name"]: r["config_value"] for r in rows} == {"kernel.ostype": "Configured", "vm.swappiness": "7"}
 
 
-def test_sysctl_d_precedence(monkeypatch, tmp_path):
-    etc, lib = tmp_path / "etc", tmp_path / "lib"
-    etc.mkdir()
-    lib.mkdir()
-    (lib / "10-a.conf").write_text("kernel.x = lib\nkernel.y = lib\n")
-    (etc / "10-a.conf").write_text("kernel.x = etc\n")
-    (lib / "20-b.conf").write_text("kernel.z = lib\n")
-    monkeypatch.setattr(kernel, "SYSCTL_DIRS", (str(etc), str(lib)))
-    monkeypatch.setattr(kernel, "SYSCTL_FILE", str(tmp_path / "none"))
-    # etc's 10-a.conf hides lib's file of the same name entirely
-    assert kernel.sysctl_config() == {"kernel.x": "etc", "kernel.z": "lib"}
+def test_sysctl_precedence_is_osquerys_later_files_win(query, monkeypatch, tmp_path):
+    # osquery reads sysctl.conf, then /run, /etc, /usr/local/lib, /usr/lib, /lib sysctl.d in that
+    # order, each assignment overriding the one before: /lib/sysctl.d has the last word, and a
+    # file name in /etc does not hide the same name in /lib
+    assert kernel.SYSCTL_DIRS == ("/run/sysctl.d", "/etc/sysctl.d", "/usr/local/lib/sysctl.d",
+                                  "/usr/lib/sysctl.d", "/lib/sysctl.d")
+    dirs = [tmp_path / name for name in ("run", "etc", "usr-local-lib", "usr-lib", "lib")]
+    for directory in dirs:
+        directory.mkdir()
+    (tmp_path / "sysctl.conf").write_text("kernel.ostype = conf\nkernel.hostname = conf\n")
+    (dirs[0] / "10-a.conf").write_text("kernel.ostype = run\n")
+    (dirs[1] / "10-a.conf").write_text("kernel.ostype = etc\nkernel.hostname = etc\n")
+    (dirs[4] / "10-a.conf").write_text("kernel.ostype = lib\n")
+    monkeypatch.setattr(kernel, "SYSCTL_FILE", str(tmp_path / "sysctl.conf"))
+    monkeypatch.setattr(kernel, "SYSCTL_DIRS", tuple(str(d) for d in dirs))
+    rows = query("SELECT name, config_value FROM system_controls WHERE name IN ('kernel.ostype', 'kernel.hostname')")
+    assert {r["name"]: r["config_value"] for r in rows} == {"kernel.ostype": "lib", "kernel.hostname": "etc"}

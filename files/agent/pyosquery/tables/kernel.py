@@ -7,11 +7,11 @@ from pyosquery.tables import _os
 
 SYSCTL_ROOT = "/proc/sys"
 SYSCTL_FILE = "/etc/sysctl.conf"
-# systemd-sysctl's search path, highest precedence first: a file name found in an earlier
-# directory hides the same name in later ones.
-SYSCTL_DIRS = ("/etc/sysctl.d", "/run/sysctl.d", "/usr/local/lib/sysctl.d", "/usr/lib/sysctl.d",
+# osquery's order (posix/system_controls.cpp): sysctl.conf, then every *.conf of these
+# directories in turn, a later setting overriding an earlier one, so /lib/sysctl.d has the
+# last word (systemd-sysctl's own precedence differs: /etc first, file names shadowing).
+SYSCTL_DIRS = ("/run/sysctl.d", "/etc/sysctl.d", "/usr/local/lib/sysctl.d", "/usr/lib/sysctl.d",
                "/lib/sysctl.d")
-
 
 def gen_kernel_info(_context):
     row = {}
@@ -46,12 +46,9 @@ def gen_kernel_modules(_context):
 
 
 def _config_files():
-    """sysctl.d files in the order systemd-sysctl applies them, then /etc/sysctl.conf (last wins)."""
-    chosen = {}
-    for directory in SYSCTL_DIRS:
-        for path in glob.glob(os.path.join(directory, "*.conf")):
-            chosen.setdefault(os.path.basename(path), path)
-    return [chosen[name] for name in sorted(chosen)] + [SYSCTL_FILE]
+    """The files osquery reads for config_value, in its order (the last setting of a name wins)."""
+    return [SYSCTL_FILE] + [path for directory in SYSCTL_DIRS
+                            for path in sorted(glob.glob(os.path.join(glob.escape(directory), "*.conf")))]
 
 
 def _normal_name(name):
