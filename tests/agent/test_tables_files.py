@@ -69,6 +69,22 @@ def test_double_percent_recurses(query, tree):
     assert found == {"a", "a/deep", "a/one.conf", "a/deep/two.conf", "top.conf", "other.txt", "link.conf"}
 
 
+def test_patterns_mark_directories_and_skip_dot_names_like_osquerys_glob(query, tree):
+    # osquery globs with GLOB_MARK: a directory ends in '/' (directory = itself, filename '.');
+    # '%' and '%%' never match a name starting with '.', at any depth
+    (tree / ".hidden").write_text("h\n")
+    (tree / ".dotdir").mkdir()
+    (tree / ".dotdir" / "inside").write_text("i\n")
+    (tree / "a" / ".deep-hidden").write_text("d\n")
+    rows = query("SELECT path, directory, filename FROM file WHERE path LIKE '%s/%%%%'" % tree)
+    found = {r["path"][len(str(tree)) + 1:]: (r["directory"], r["filename"]) for r in rows}
+    assert set(found) == {"a/", "a/deep/", "a/one.conf", "a/deep/two.conf", "top.conf", "other.txt", "link.conf"}
+    assert found["a/deep/"] == (str(tree / "a" / "deep"), ".")
+    assert found["a/one.conf"] == (str(tree / "a"), "one.conf")
+    one_level = {r["path"] for r in query("SELECT path FROM file WHERE path LIKE '%s/%%'" % tree)}
+    assert one_level == {"%s/%s" % (tree, name) for name in ("a/", "top.conf", "other.txt", "link.conf")}
+
+
 def test_directory_lists_entries(query, tree):
     rows = query("SELECT filename FROM file WHERE directory = '%s'" % (tree / "a"))
     assert sorted(r["filename"] for r in rows) == ["deep", "one.conf"]

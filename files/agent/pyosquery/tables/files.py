@@ -34,6 +34,7 @@ def _lstat(path):
 def file_row(path, directory, info, with_stat, with_target):
     """One file row from the path's lstat; attributes follow a symlink, as osquery's do.
 
+    A directory a pattern found ends in '/': its filename is "." (boost's, in osquery).
     A symlink's `symlink_target_path` is the link's own text (osquery's read_symlink), and a
     dangling one keeps its lstat attributes with type `unknown`.
     Written as one dict literal: this runs once per file of a recursive listing.
@@ -48,7 +49,7 @@ def file_row(path, directory, info, with_stat, with_target):
             info = followed
     if with_stat:
         mode = info.st_mode
-        row = {"path": path, "directory": directory, "filename": path[path.rfind("/") + 1:],
+        row = {"path": path, "directory": directory, "filename": path[path.rfind("/") + 1:] or ".",
                "symlink": 1 if is_link else 0, "inode": info.st_ino, "uid": info.st_uid, "gid": info.st_gid,
                "mode": "%04o" % (mode & 0o7777), "device": info.st_rdev, "size": info.st_size,
                "block_size": info.st_blksize, "atime": int(info.st_atime), "mtime": int(info.st_mtime),
@@ -57,7 +58,7 @@ def file_row(path, directory, info, with_stat, with_target):
                "hard_links": info.st_nlink,
                "type": file_type or FILE_TYPES.get(mode & 0o170000, "unknown")}
     else:
-        row = {"path": path, "directory": directory, "filename": path[path.rfind("/") + 1:],
+        row = {"path": path, "directory": directory, "filename": path[path.rfind("/") + 1:] or ".",
                "symlink": 1 if is_link else 0}
     if with_target:
         row["symlink_target_path"] = (_os.read_link(path) or "") if is_link else ""

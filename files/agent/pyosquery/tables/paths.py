@@ -1,7 +1,10 @@
 """Expand osquery's path patterns: `%` matches within one level, `%%` recurses.
 
 `WHERE path LIKE '/etc/%.conf'` lists /etc's *.conf; `'/usr/%%'` lists everything below
-/usr. Walks never follow symlinked directories, so a link loop cannot trap a query.
+/usr. Patterns expand as osquery's glob(3) does (GLOB_MARK): a wildcard does not match a
+name starting with '.', and a directory found by a pattern ends in '/' (its `directory` is
+then the directory itself, as boost's parent_path gives). Walks never follow symlinked
+directories, so a link loop cannot trap a query (osquery's glob enters them).
 Everything here yields (path, directory) pairs: a recursive listing of a large tree runs
 this once per file, so the directory is carried along instead of recomputed.
 """
@@ -31,10 +34,32 @@ def walk(top):
                 continue
 
 
+def _marked(path, is_dir):
+    return path + "/" if is_dir and not path.endswith("/") else path
+
+
+def glob_walk(top):
+    """(path, directory) below directory `top` as osquery's recursive `%%` glob lists them."""
+    stack = [top]
+    while stack:
+        current = stack.pop()
+        for entry in _os.scan_dir(current):
+            if entry.name.startswith("."):
+                continue
+            try:
+                is_dir = entry.is_dir()
+                if is_dir and not entry.is_symlink():
+                    stack.append(entry.path)
+            except OSError:
+                is_dir = False
+            path = _marked(entry.path, is_dir)
+            yield path, parent(path)
+
+
 def _glob(pattern):
     # osquery's '%' is glob's '*'; the rest of the pattern is literal
     escaped = glob.escape(pattern.replace("%", "\0")).replace("\0", "*")
-    return sorted(glob.glob(escaped))
+    return [_marked(path, os.path.isdir(path)) for path in sorted(glob.glob(escaped))]
 
 
 def expand(pattern):
@@ -54,14 +79,14 @@ def expand(pattern):
         return
     base = pattern[:-2]
     if base.endswith("/"):
-        tops = [base.rstrip("/") or "/"]
+        tops = [base]
     else:
         tops = _glob(base + "%")
         for top in tops:
             yield top, parent(top)
     for top in tops:
-        if os.path.isdir(top) and not os.path.islink(top):
-            yield from walk(top)
+        if top.endswith("/") and not os.path.islink(top.rstrip("/") or "/"):
+            yield from glob_walk(top.rstrip("/") or "/")
 
 
 def listing(directory):
