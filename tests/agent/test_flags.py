@@ -137,7 +137,8 @@ def test_config_options_rules():
     values, _ = parse(["--schedule_splay_percent=20", "--config_path=/cli.conf"])
     warnings = values.apply_config_options({
         "schedule_splay_percent": 50, "verbose": True, "pack_delimiter": "/", "logger_numerics": "true",
-        "config_path": "/other.conf", "no_such_flag": 1, "custom_team": {"a": [1]}, "logger_min_status": 1.0})
+        "config_path": "/other.conf", "no_such_flag": 1, "custom_team": {"a": [1]}, "logger_min_status": 1.0,
+        "events_max": "10", "aws_debug": True})
     assert values.schedule_splay_percent == 50          # config wins over the command line
     assert values.verbose is True and values.logger_numerics is True
     assert values.pack_delimiter == "/" and values.logger_min_status == 1
@@ -148,8 +149,8 @@ def test_config_options_rules():
         "or pass it to the process at startup",
         "Cannot set unknown or invalid flag: no_such_flag",
         # accepted, but pyosquery does not act on them yet: one warning each
-        "Flag --logger_min_status is accepted for osquery compatibility but has no effect in pyosquery",
-        "Flag --logger_numerics is accepted for osquery compatibility but has no effect in pyosquery"]
+        "Flag --aws_debug is accepted for osquery compatibility but has no effect in pyosquery",
+        "Flag --events_max is accepted for osquery compatibility but has no effect in pyosquery"]
 
 
 def test_config_options_bad_value_changes_nothing():

@@ -7,7 +7,7 @@ import os
 
 from pyosquery.config import packs, source, validate
 from pyosquery.config.source import ConfigError
-from pyosquery.flags import FlagError, Values
+from pyosquery.flags import FlagError
 
 Decorator = collections.namedtuple("Decorator", "when sql source")   # when: "load", "always" or seconds
 
@@ -110,7 +110,7 @@ def source_paths(config_path):
     return sorted(glob.glob(os.path.join(glob.escape(config_path + ".d"), "*.conf"))) + [config_path]
 
 
-def _read_sources(config_path, config, errors):
+def _read_sources(config_path, config, errors, values):
     """[(path, parsed object)] of the config files that parsed and validated; fills config.sources."""
     documents = []
     for path in source_paths(config_path):
@@ -121,14 +121,15 @@ def _read_sources(config_path, config, errors):
             documents.append((path, data))
             config.data.update(data)
             config.options.update(data.get("options", {}))
-            config.warnings += _option_warnings(path, data.get("options", {}))
+            config.warnings += _option_warnings(path, data.get("options", {}), values)
     return documents
 
 
-def _option_warnings(path, options):
-    """The warnings osquery gives for one file's options (unknown or command-line-only flags), located."""
+def _option_warnings(path, options, values):
+    """The warnings osquery gives for one file's options (unknown or command-line-only flags), located,
+    and one for each flag without effect that `values` (the process) has not warned about yet."""
     try:
-        found = Values().apply_config_options(options)
+        found = values.fresh().apply_config_options(options)
     except FlagError:
         return []       # a bad value: load() reports it as an error
     return ["%s: $.options: %s" % (path, warning) for warning in found]
@@ -141,7 +142,7 @@ def load(config_path, values):
     (osquery applies `options` before the other keys); `values` itself is not changed.
     """
     config, errors = Config(config_path), []
-    documents = _read_sources(config_path, config, errors)
+    documents = _read_sources(config_path, config, errors, values)
     effective = values.copy()
     try:
         effective.apply_config_options(config.options)      # its warnings come located, per file, from above

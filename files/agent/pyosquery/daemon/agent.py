@@ -14,6 +14,7 @@ from pyosquery import config as config_lib
 from pyosquery import flags
 from pyosquery.config.atc import AutoTables
 from pyosquery.daemon.identity import Identity, stored_uuid, hardware_uuid
+from pyosquery.logger import status
 from pyosquery.logger.results import ResultsLog
 from pyosquery.scheduler.packs import PackSet
 from pyosquery.scheduler.runner import MARKER, Scheduler
@@ -104,6 +105,7 @@ class Agent(osquery_tables.Runtime):
             return False
         self.auto_tables.install(loaded.data, loaded.warnings)
         self.values.apply_config_options(loaded.options)    # its warnings are in loaded.warnings, with the file
+        status.relevel(self.values)                         # the options may set logger_min_status and others
         for warning in loaded.warnings + loaded.skipped:
             LOG.warning("%s", warning)
         self.config_hash = loaded.hash
@@ -171,6 +173,18 @@ class Agent(osquery_tables.Runtime):
             return
         self.server = server
 
+    def require_extensions(self):
+        """--extensions_require: the schedule starts once the named extensions answer, or after
+        extensions_timeout; a missing one is an error in the status log and the daemon goes on, as osquery."""
+        names = [name.strip() for name in self.values.extensions_require.split(",") if name.strip()]
+        if not names or self.server is None:
+            return
+        missing = self.server.require(names, _seconds(self.values.extensions_timeout, 3.0), self.stop)
+        if missing is not None and not self.stop.is_set():
+            reason = "Required extension not found or not loaded: %s" % missing
+            LOG.warning("%s", reason)
+            LOG.error("An error occurred during extension manager startup: %s", reason)
+
     def socket_budget(self):
         """Under a watcher, a client's query is stopped well before the watcher would stop the worker for it."""
         if not watchdog_worker.is_worker():
@@ -195,6 +209,7 @@ class Agent(osquery_tables.Runtime):
         if self.values.config_refresh:
             self.next_refresh = time.time() + self.values.config_refresh
         self.start_socket()
+        self.require_extensions()
         try:
             self.scheduler.run(self.stop, self.between_steps)
         finally:

@@ -29,6 +29,7 @@ __all__ = ["ExtensionServer", "SocketInUse"]
 LOG = logging.getLogger(__name__)
 MAX_CLIENTS = 64
 IDLE_TIMEOUT_S = 600.0
+REQUIRE_POLL_S = 0.2        # how often extensions_require looks for a required extension
 
 
 class ExtensionServer:
@@ -90,6 +91,23 @@ class ExtensionServer:
     @property
     def running(self):
         return self._thread is not None and self._thread.is_alive()
+
+    def require(self, names, timeout, stop):
+        """osquery's extensions_require: wait up to `timeout` seconds for each named extension to register
+        and answer a ping; once one is missing the rest get one look. Returns the first missing name, or None.
+        `stop` (an Event) ends the wait early."""
+        waited = False
+        for name in names:
+            deadline = time.monotonic() + (0 if waited else timeout)
+            while not self._answering(name):
+                if time.monotonic() >= deadline or stop.wait(REQUIRE_POLL_S):
+                    return name
+            waited = True
+        return None
+
+    def _answering(self, name):
+        return any(info.name == name and ping_extension("%s.%d" % (self.path, uuid))
+                   for uuid, info in self.registry.infos().items())
 
     def _ping_loop(self):
         """osquery's ExtensionWatcher: an extension whose socket stops answering is deregistered."""

@@ -21,10 +21,10 @@ def invalid(name, text, reason):
 class Values:
     """Flag values by name, read as attributes (`values.config_path`) or with `get`."""
 
-    def __init__(self):
+    def __init__(self, warned=()):
         self._values = {name: flag.default for name, flag in DEFINITIONS.items()}
         self._explicit = set()
-        self._warned = set()    # flags without effect already warned about: one warning each per process
+        self._warned = set(warned)  # flags without effect already warned about: one warning each per process
         # config `options` named custom_* are kept as given (text), for extensions and decorators
         self.custom = {}
 
@@ -50,6 +50,10 @@ class Values:
     def text(self, name):
         """The value as osquery shows it ("true"/"false", numbers as digits)."""
         return convert.to_text(DEFINITIONS[name], self._values[name])
+
+    def fresh(self):
+        """New default values that remember which flags this process already warned about."""
+        return Values(self._warned)
 
     def copy(self):
         other = Values()

@@ -8,12 +8,14 @@ The stdout plugin writes the same lines to standard output.
 
 import json
 import logging
+import math
 import os
 import sys
 import time
 
 from pyosquery import private_dirs
 from pyosquery.logger import whole_lines
+from pyosquery.scheduler import diff
 
 LOG = logging.getLogger("pyosquery.logger")
 RESULTS = "pyosqueryd.results.log"
@@ -39,34 +41,49 @@ def header(name, host, now, epoch, counter, numerics):
             ("unixTime", int(now)), ("epoch", epoch), ("counter", counter), ("numerics", numerics)]
 
 
+def _decorated(item, counter):
+    """The header then the decorations: one `decorations` object, or with decorations_top_level each
+    decoration as a key of its own (osquery lets one overwrite a header key of the same name)."""
+    fields = header(item["name"], item["host"], item["now"], item["epoch"], counter, item["numerics"])
+    decorations = item.get("decorations")
+    if decorations:
+        fields += list(decorations.items()) if item.get("top_level") else [("decorations", decorations)]
+    return fields
+
+
+def _columns(rows, numerics):
+    """Rows as logged: every value a string, or with logger_numerics numbers as JSON numbers
+    (a double that JSON cannot hold, inf or nan, stays text)."""
+    if not numerics:
+        return [diff.as_text(row) for row in rows]
+    return [{name: diff.cell_text(value) if isinstance(value, float) and not math.isfinite(value) else value
+             for name, value in row.items()} for row in rows]
+
+
 def event_lines(item, added, removed):
     """Event format: one line per changed row, removed rows first."""
-    base = header(item["name"], item["host"], item["now"], item["epoch"], item["counter"], item["numerics"])
-    if item.get("decorations"):
-        base.append(("decorations", item["decorations"]))
+    base = _decorated(item, item["counter"])
     lines = []
     for action, rows in (("removed", removed), ("added", added)):
-        for row in rows:
+        for row in _columns(rows, item["numerics"]):
             lines.append(_dumps(dict(base + [("columns", row), ("action", action)])))
     return lines
 
 
 def batch_line(item, added, removed):
     """Batch format (logger_event_type=false): one line per run."""
-    fields = [("diffResults", {"removed": removed, "added": added})]
-    fields += header(item["name"], item["host"], item["now"], item["epoch"], item["counter"], item["numerics"])
-    if item.get("decorations"):
-        fields.append(("decorations", item["decorations"]))
-    return _dumps(dict(fields))
+    numerics = item["numerics"]
+    fields = [("diffResults", {"removed": _columns(removed, numerics), "added": _columns(added, numerics)})]
+    return _dumps(dict(fields + _decorated(item, item["counter"])))
 
 
 def snapshot_lines(item, rows, per_row=False):
     """Snapshot: one line per run, or one per row with logger_snapshot_event_type."""
-    base = header(item["name"], item["host"], item["now"], item["epoch"], 0, item["numerics"])
-    decorations = [("decorations", item["decorations"])] if item.get("decorations") else []
+    base = _decorated(item, 0)
+    rows = _columns(rows, item["numerics"])
     if per_row:
-        return [_dumps(dict(base + decorations + [("columns", row), ("action", "snapshot")])) for row in rows]
-    return [_dumps(dict([("snapshot", rows), ("action", "snapshot")] + base + decorations))]
+        return [_dumps(dict(base + [("columns", row), ("action", "snapshot")])) for row in rows]
+    return [_dumps(dict([("snapshot", rows), ("action", "snapshot")] + base))]
 
 
 class ResultsLog:

@@ -17,6 +17,9 @@ from pyosquery.logger import whole_lines
 
 PROGRAM = "pyosqueryd"
 LEVELS = ((logging.INFO, "INFO"), (logging.WARNING, "WARNING"), (logging.ERROR, "ERROR"))
+# glog's severities by number, as logger_min_status and logger_min_stderr name them
+SEVERITIES = (logging.INFO, logging.WARNING, logging.ERROR, logging.CRITICAL)
+NOTHING = logging.CRITICAL + 1
 
 
 class GlogFormatter(logging.Formatter):
@@ -91,7 +94,28 @@ class LevelFile(logging.Handler):
         logging.Handler.close(self)
 
 
-def setup(values):
+def glog_level(severity):
+    """A glog severity (0 INFO, 1 WARNING, 2 ERROR, 3 FATAL) as a logging level; above 3 nothing passes."""
+    return SEVERITIES[max(severity, 0)] if severity < len(SEVERITIES) else NOTHING
+
+
+def levels(values, shell=False):
+    """(the least severe level logged at all, the least severe that also goes to stderr), as osquery.
+
+    logger_min_status is glog's minloglevel: below it nothing is logged anywhere (the shell's default
+    is WARNING); logger_min_stderr is glog's stderrthreshold. --verbose logs everything, debug too,
+    and on stderr.
+    """
+    if values.verbose:
+        return logging.DEBUG, logging.DEBUG
+    if shell and values.is_default("logger_min_status"):
+        least = logging.WARNING
+    else:
+        least = glog_level(values.logger_min_status)
+    return least, max(least, glog_level(values.logger_min_stderr))
+
+
+def setup(values, shell=False):
     """Install the status handlers the flags ask for; returns the root 'pyosquery' logger.
 
     Files under logger_path when the filesystem logger is on and the directory is writable
@@ -102,7 +126,8 @@ def setup(values):
         logger.removeHandler(handler)
         handler.close()
     logger.propagate = False
-    logger.setLevel(logging.DEBUG if values.verbose else logging.INFO)
+    least, on_stderr = levels(values, shell)
+    logger.setLevel(least)
     formatter = GlogFormatter()
     thread_filter = _ThreadId()
     handlers = []
@@ -116,7 +141,7 @@ def setup(values):
             handlers = [LevelFile(directory, level, name, mode) for level, name in LEVELS]
     if values.logger_stderr or not handlers:
         stderr = logging.StreamHandler(sys.stderr)
-        stderr.setLevel(logging.DEBUG if values.verbose else logging.WARNING)
+        stderr.setLevel(on_stderr)
         handlers.append(stderr)
     for handler in handlers:
         handler.setFormatter(formatter)
@@ -125,6 +150,16 @@ def setup(values):
     if refused:
         logger.error("Cannot write status logs to %s: %s; they go to stderr", directory, refused)
     return logger
+
+
+def relevel(values):
+    """Apply logger_min_status / logger_min_stderr / verbose again (a config's options changed them)."""
+    logger = logging.getLogger("pyosquery")
+    least, on_stderr = levels(values)
+    logger.setLevel(least)
+    for handler in logger.handlers:
+        if not isinstance(handler, LevelFile):
+            handler.setLevel(on_stderr)
 
 
 def _unusable(directory):

@@ -3,22 +3,34 @@
 from collections import Counter
 
 
-def as_strings(names, rows):
-    """Rows as osquery logs them: {column: string}, NULL as ''."""
+def as_records(names, rows):
+    """Rows as the scheduler keeps them: {column: value}, NULL as '', numbers kept as numbers.
+
+    Numbers stay numbers so that logger_numerics can log them as JSON numbers, as osquery keeps
+    its rows typed; `as_text` gives osquery's default all-strings form.
+    """
     result = []
     for row in rows:
         record = {}
         for name, value in zip(names, row):
             if value is None:
-                record[name] = ""
-            elif isinstance(value, float):
-                record[name] = repr(value)
+                value = ""
             elif isinstance(value, bytes):
-                record[name] = value.decode("utf-8", "replace")
-            else:
-                record[name] = str(value)
+                value = value.decode("utf-8", "replace")
+            record[name] = value
         result.append(record)
     return result
+
+
+def cell_text(value):
+    """A kept value as osquery's text: a double in its shortest round-trip form."""
+    if isinstance(value, float):
+        return repr(value)
+    return value if isinstance(value, str) else str(value)
+
+
+def as_text(record):
+    return {name: cell_text(value) for name, value in record.items()}
 
 
 def output_size(names, rows):
@@ -37,7 +49,8 @@ def output_size(names, rows):
 
 
 def _key(row):
-    return tuple(sorted(row.items()))
+    # compared as text: rows stored before numbers were kept typed still match their typed successors
+    return tuple(sorted((name, cell_text(value)) for name, value in row.items()))
 
 
 def differential(previous, current):

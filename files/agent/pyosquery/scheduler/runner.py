@@ -162,9 +162,10 @@ class Scheduler:
             LOG.error("Error executing scheduled query %s: %s", query.name, error)
             return
         size = diff.output_size(names, rows)
-        records = diff.as_strings(names, rows)
+        records = diff.as_records(names, rows)
         item = {"name": query.name, "host": self.host(), "now": cost.started, "epoch": self.values.schedule_epoch,
-                "numerics": False, "decorations": decorations}
+                "numerics": self.values.logger_numerics, "decorations": decorations,
+                "top_level": self.values.decorations_top_level}
         try:
             if query.snapshot:
                 self.log.snapshots(results.snapshot_lines(item, records, self.values.logger_snapshot_event_type))

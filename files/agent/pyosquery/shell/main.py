@@ -96,7 +96,7 @@ def _warn(values):
     warnings = values.no_effect_warnings()
     if warnings:
         from pyosquery.logger import status   # pylint: disable=import-outside-toplevel
-        logger = status.setup(values)
+        logger = status.setup(values, shell=True)
         for warning in warnings:
             logger.warning("%s", warning)
 
