@@ -5,6 +5,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 
 import pytest
 
@@ -131,3 +132,23 @@ def test_extension_cannot_replace_a_built_in_table(daemons, tmp_path):
     finally:
         proc.kill()
         proc.wait()
+
+
+def test_extensions_require_holds_the_schedule_until_the_extension_answers(daemons, extension):
+    daemon = daemons({"schedule": {"words": {"query": "SELECT id, word FROM fleet_words", "interval": 1}}},
+                     extra_flags=["--disable_watchdog", "--extensions_require=fleet_ext",
+                                  "--extensions_timeout=60"]).start()
+    time.sleep(2.5)     # without the wait, the schedule would run (and fail) in these steps
+    extension(daemon)
+    daemon.wait_for(lambda: any(r["name"] == "words" for r in daemon.results()), "a scheduled result", timeout=30)
+    assert "Error executing scheduled query words" not in daemon.log("pyosqueryd.ERROR")
+
+
+def test_a_missing_required_extension_is_an_error_and_the_daemon_goes_on(daemons):
+    daemon = daemons({"schedule": {"one": {"query": "SELECT 1 AS a", "interval": 1}}},
+                     extra_flags=["--disable_watchdog", "--extensions_require=absent_ext",
+                                  "--extensions_timeout=1"]).start()
+    daemon.wait_for(daemon.results, "a scheduled result")
+    assert ("Required extension not found or not loaded: absent_ext" in daemon.log("pyosqueryd.WARNING"))
+    assert ("An error occurred during extension manager startup: Required extension not found or not loaded: "
+            "absent_ext" in daemon.log("pyosqueryd.ERROR"))

@@ -77,3 +77,11 @@ def test_status_log_lines_and_files(tmp_path):
     for handler in list(logger.handlers):
         logger.removeHandler(handler)
         handler.close()
+
+
+def test_rows_are_logged_as_strings_or_with_numerics_as_json_numbers():
+    row = {"n": 1, "d": 2.0, "t": "x", "inf": float("inf")}
+    plain = json.loads(results.event_lines(item(), [row], [])[0])
+    assert plain["columns"] == {"n": "1", "d": "2.0", "t": "x", "inf": "inf"} and plain["numerics"] is False
+    typed = results.event_lines(dict(item(), numerics=True), [row], [])[0]
+    assert '"columns":{"n":1,"d":2.0,"t":"x","inf":"inf"}' in typed and '"numerics":true' in typed
