@@ -33,7 +33,7 @@ def checks(values):
     if values.config_check:
         from pyosquery import config
         from pyosquery.sql.engine import Engine
-        return config.run_config_check(values, Engine(), sys.stdout, sys.stderr)
+        return config.run_config_check(values, Engine(foreign=values.enable_foreign), sys.stdout, sys.stderr)
     if values.database_dump:
         from pyosquery.store.dump import run_database_dump
         return run_database_dump(values, sys.stdout)

@@ -122,7 +122,8 @@ def pack_check(flagfile, argv):
         with open(wrapper, "w", encoding="utf-8") as handle:
             json.dump({"packs": {args.name: os.path.abspath(args.file)}}, handle)
         values.set("config_path", wrapper)
-        return config.run_config_check(values, Engine(), sys.stdout, sys.stderr, "pack %s" % args.name)
+        return config.run_config_check(values, Engine(foreign=values.enable_foreign), sys.stdout, sys.stderr,
+                                       "pack %s" % args.name)
 
 
 ACTIONS = {"start": start, "stop": stop, "restart": restart, "reload": reload, "status": status,

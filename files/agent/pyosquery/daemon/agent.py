@@ -36,7 +36,7 @@ class Agent(osquery_tables.Runtime):
         self.values = values
         ephemeral = values.disable_database or values.ephemeral
         self.store = Store(":memory:" if ephemeral else values.database_path)
-        self.engine = Engine()
+        self.engine = Engine(foreign=values.enable_foreign)
         self.auto_tables = AutoTables(self.engine)
         self.identity = Identity(values, self.store)
         self.log = ResultsLog(values)
@@ -106,6 +106,8 @@ class Agent(osquery_tables.Runtime):
         self.auto_tables.install(loaded.data, loaded.warnings)
         self.values.apply_config_options(loaded.options)    # its warnings are in loaded.warnings, with the file
         status.relevel(self.values)                         # the options may set logger_min_status and others
+        if self.values.enable_foreign:                      # the options may turn it on too (never off)
+            self.engine.add_foreign_tables()
         for warning in loaded.warnings + loaded.skipped:
             LOG.warning("%s", warning)
         self.config_hash = loaded.hash

@@ -73,14 +73,15 @@ def one_shot(session, values, sql):
     return True
 
 
-def engine_for(path):
-    """A local engine, or with a socket path the daemon's, reached over its extension socket."""
+def engine_for(path, foreign=False):
+    """A local engine (with --enable_foreign, other platforms' tables too), or with a socket path
+    the daemon's, reached over its extension socket."""
     # pylint: disable=import-outside-toplevel  # thrift loads only when --connect asks for it
     if path:
         from pyosquery.extensions.client import RemoteEngine
         return RemoteEngine(path)
     from pyosquery.sql.engine import Engine
-    return Engine()
+    return Engine(foreign=foreign)
 
 
 def profile(values, sql):
@@ -88,7 +89,7 @@ def profile(values, sql):
     from pyosquery.shell.profiling import run_profile   # pylint: disable=import-outside-toplevel
     if sql is None and not sys.stdin.isatty():
         sql = sys.stdin.read()
-    return run_profile(engine_for(values.connect), sql, values.profile, values.profile_delay, sys.stderr)
+    return run_profile(engine_for(values.connect, values.enable_foreign), sql, values.profile, values.profile_delay, sys.stderr)
 
 
 def _warn(values):
@@ -131,8 +132,9 @@ def main(argv=None):
     sql = values.query or (" ".join(positional) if positional else None)
     if values.profile > 0:
         return profile(values, sql)
-    session = Session(engine_for(values.connect), _settings(values), features=lambda: dict(flags.features(values)),
-                      engines=engine_for)
+    session = Session(engine_for(values.connect, values.enable_foreign), _settings(values),
+                      features=lambda: dict(flags.features(values)),
+                      engines=lambda path: engine_for(path, values.enable_foreign))
     if not values.is_default("config_path") and not values.connect:
         load_config(values, session.engine, sys.stderr)
     try:

@@ -9,7 +9,7 @@ from pyosquery.sql.budget import PROGRESS_STEPS
 from pyosquery.sql.collations import COLLATIONS
 from pyosquery.sql.planner import PlanBook
 from pyosquery.sql.vtable import QueryError, TableModule
-from pyosquery.tables.spec import load_tables
+from pyosquery.tables.spec import load_foreign_tables, load_tables
 
 __all__ = ["Engine", "QueryError"]
 
@@ -48,7 +48,7 @@ class Engine:
     generator module imported only when a query first names it.
     """
 
-    def __init__(self, tables=None, generators=None):
+    def __init__(self, tables=None, generators=None, foreign=False):
         # apsw refuses concurrent use of one connection from two threads; the daemon's
         # scheduler and socket threads share this engine, so each query holds the lock
         self.lock = threading.RLock()
@@ -63,6 +63,18 @@ class Engine:
                                           use_bestindex_object=True, eponymous_only=True,
                                           read_only=True)
         self.connection.authorizer = readonly.authorize
+        self.foreign = False
+        if foreign:
+            self.add_foreign_tables()
+
+    def add_foreign_tables(self):
+        """--enable_foreign: declare osquery's tables of other platforms (no rows here), as osquery does."""
+        if self.foreign:
+            return
+        self.foreign = True
+        for name, table in load_foreign_tables().items():
+            if name not in self.tables:
+                self.add_table(table, None)
 
     def add_table(self, table, generator):
         """Serve one more table (the daemon's osquery_* tables, extensions)."""

@@ -143,6 +143,28 @@ def load_tables():
     return tables
 
 
+def load_foreign_tables(name="foreign.tsv"):
+    """osquery's tables of other platforms, as --enable_foreign declares them: name -> Table.
+
+    foreign.tsv: `table<TAB>platforms<TAB>columns`, columns as `name[:TYPE[:flag...]]` separated by
+    spaces (TEXT when no type is given), in osquery's order. They have no module: like osquery's
+    foreign tables, they return no rows here.
+    """
+    tables = OrderedDict()
+    for path, number, fields in _read_tsv(name):
+        if len(fields) != 3:
+            raise ValueError("%s:%d: expected 3 tab-separated fields" % (path, number))
+        table, platforms, declared = fields
+        try:
+            columns = [Column(parts[0], parts[1] if len(parts) > 1 else "TEXT", parts[2:]) for parts in
+                       (text.split(":") for text in declared.split())]
+        except ValueError as error:
+            raise ValueError("%s:%d: %s: %s" % (path, number, table, error)) from None
+        tables[table] = Table(table, None, ["foreign"], "A %s table: no rows on this platform." % platforms,
+                              "", columns)
+    return tables
+
+
 COST_CLASSES = ("cheap", "moderate", "expensive")
 COST_UNITS = ("rows", "processes", "files", "-")
 
