@@ -89,7 +89,8 @@ def profile(values, sql):
     from pyosquery.shell.profiling import run_profile   # pylint: disable=import-outside-toplevel
     if sql is None and not sys.stdin.isatty():
         sql = sys.stdin.read()
-    return run_profile(engine_for(values.connect, values.enable_foreign), sql, values.profile, values.profile_delay, sys.stderr)
+    engine = engine_for(values.connect, values.enable_foreign)
+    return run_profile(engine, sql, values.profile, values.profile_delay, sys.stderr)
 
 
 def _warn(values):
