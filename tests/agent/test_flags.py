@@ -33,7 +33,7 @@ def test_defaults_are_osquery_defaults_with_our_paths():
     # checked against osquery's sources: the defaults written from memory that were wrong
     assert (values.logger_kafka_brokers, values.logger_kafka_topic) == ("localhost", "")
     assert values.experiments_linuxevents_perf_output_size == 12
-    assert values.experiments_linuxevents_circular_buffer_size == 1000
+    assert values.experiments_linuxevents_circular_buffer_size == 1000 and values.thrift_timeout == 300
 
 
 def test_command_line_forms():
