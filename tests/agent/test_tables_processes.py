@@ -155,8 +155,8 @@ def test_process_open_files_lists_namespace_handles_not_pipes(query):
     namespace = os.open("/proc/self/ns/net", os.O_RDONLY)
     reader, writer = os.pipe()
     try:
-        rows = {r["fd"]: r["path"] for r in query("SELECT fd, path FROM process_open_files WHERE pid = %d"
-                                                   % os.getpid())}
+        listed = query("SELECT fd, path FROM process_open_files WHERE pid = %d" % os.getpid())
+        rows = {r["fd"]: r["path"] for r in listed}
         assert rows[namespace] == os.readlink("/proc/self/fd/%d" % namespace)
         assert rows[namespace].startswith("net:[")
         assert reader not in rows and writer not in rows

@@ -13,6 +13,7 @@ SYSCTL_FILE = "/etc/sysctl.conf"
 SYSCTL_DIRS = ("/run/sysctl.d", "/etc/sysctl.d", "/usr/local/lib/sysctl.d", "/usr/lib/sysctl.d",
                "/lib/sysctl.d")
 
+
 def gen_kernel_info(_context):
     row = {}
     text = _os.read_text("/proc/cmdline")
