@@ -85,3 +85,12 @@ def test_rows_are_logged_as_strings_or_with_numerics_as_json_numbers():
     assert plain["columns"] == {"n": "1", "d": "2.0", "t": "x", "inf": "inf"} and plain["numerics"] is False
     typed = results.event_lines(dict(item(), numerics=True), [row], [])[0]
     assert '"columns":{"n":1,"d":2.0,"t":"x","inf":"inf"}' in typed and '"numerics":true' in typed
+
+
+def test_glog_levels_from_the_flags(tmp_path):
+    assert status.levels(values_for(tmp_path)) == (logging.INFO, logging.INFO)       # osqueryd: INFO on stderr
+    assert status.levels(values_for(tmp_path), shell=True) == (logging.WARNING, logging.WARNING)
+    quiet = values_for(tmp_path, "--logger_min_status=2", "--logger_min_stderr=1")
+    assert status.levels(quiet, shell=True) == (logging.ERROR, logging.ERROR)         # set: the shell follows it
+    assert status.levels(values_for(tmp_path, "--logger_min_stderr=4"))[1] > logging.CRITICAL   # nothing
+    assert status.levels(values_for(tmp_path, "--verbose", "--logger_min_status=3")) == (logging.DEBUG,) * 2
