@@ -1,8 +1,11 @@
-"""Shared fixtures for the agent tests: one engine over the real tables of this machine."""
+"""Shared fixtures for the agent tests: one engine over the real tables of this machine, a made-up
+host for the tables this machine leaves empty, and the guard against loops over no rows."""
 
 import pytest
 
+import tablecheck
 from daemon_harness import daemon_factory
+from fakehost import Host
 from pyosquery.sql.engine import Engine
 
 
@@ -13,8 +16,28 @@ def engine():
 
 @pytest.fixture()
 def query(engine):
-    """Run SQL, return rows as dicts."""
-    return engine.query_dicts
+    """Run SQL, return rows as dicts (a tablecheck.Rows: looping over none of them fails the test)."""
+    return lambda sql: tablecheck.Rows(sql, engine.query_dicts(sql))
+
+
+@pytest.fixture()
+def fake_host(tmp_path, monkeypatch):
+    """A fakehost.Host under tmp_path: `fake_host.make(table)` gives the table rows of its own."""
+    host = Host(tmp_path / "host", monkeypatch)
+    yield host
+    host.close()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item):
+    """Fail a test that looped over a query's or a generator's rows while there were none."""
+    del tablecheck.EMPTY_LOOPS[:]
+    result = yield
+    if tablecheck.EMPTY_LOOPS:
+        pytest.fail("%s looped over no rows of %s: its checks ran zero times; give the table a fixture "
+                    "(fakehost.py) or assert the rows are empty with ==" % (item.name, "; ".join(dict.fromkeys(tablecheck.EMPTY_LOOPS))),
+                    pytrace=False)
+    return result
 
 
 @pytest.fixture()

@@ -79,6 +79,9 @@ def test_broken_profiles_are_skipped(monkeypatch, tmp_path):
     assert generate("firefox_addons") == []
 
 
-def test_users_without_browsers(query):
-    assert isinstance(query("SELECT * FROM chrome_extensions WHERE uid = 0"), list)
-    assert isinstance(query("SELECT * FROM firefox_addons"), list)
+def test_profiles_of_the_users_in_passwd(query, fake_host):
+    fake_host.make("chrome_extensions")     # alice (uid 1000) has a Chrome and a Firefox profile; root has none
+    rows = query("SELECT uid, name, identifier, profile FROM chrome_extensions")
+    assert [(r["uid"], r["name"], r["identifier"], r["profile"]) for r in rows] == [(1000, "Tab Saver", "abcdefgh", "Work")]
+    assert [(r["uid"], r["name"]) for r in query("SELECT uid, name FROM firefox_addons")] == [(1000, "uBlock Origin")]
+    assert query("SELECT * FROM chrome_extensions WHERE uid = 0") == []

@@ -3,6 +3,7 @@
 import os
 
 from tablecheck import assert_contract, generate
+from fakehost import sysfs_device
 from pyosquery.tables import _hwids, devices
 
 PCI_IDS = """# a pci.ids excerpt
@@ -15,20 +16,12 @@ C 06  Bridge
 """
 
 
-def _device(root, name, **attributes):
-    path = root / name
-    path.mkdir(parents=True)
-    for key, value in attributes.items():
-        (path / key).write_text(value + "\n")
-    return path
-
-
 def test_usb_devices_from_sysfs(monkeypatch, tmp_path):
-    _device(tmp_path, "1-1", idVendor="0781", idProduct="5581", manufacturer="SanDisk", product="Ultra",
+    sysfs_device(tmp_path, "1-1", idVendor="0781", idProduct="5581", manufacturer="SanDisk", product="Ultra",
             serial="4C53", bcdDevice="0100", bDeviceClass="00", bDeviceSubClass="00", bDeviceProtocol="00",
             busnum="1", devnum="3", removable="removable")
-    _device(tmp_path, "1-1:1.0", bInterfaceClass="08")           # an interface, not a device
-    _device(tmp_path, "usb1", idVendor="1d6b", idProduct="0002", product="EHCI Host Controller",
+    sysfs_device(tmp_path, "1-1:1.0", bInterfaceClass="08")           # an interface, not a device
+    sysfs_device(tmp_path, "usb1", idVendor="1d6b", idProduct="0002", product="EHCI Host Controller",
             busnum="1", devnum="1", removable="unknown")
     monkeypatch.setattr(devices, "USB_ROOT", str(tmp_path))
     rows = assert_contract("usb_devices", generate("usb_devices"))
@@ -40,7 +33,7 @@ def test_usb_devices_from_sysfs(monkeypatch, tmp_path):
 
 
 def test_pci_devices_with_names_from_pci_ids(monkeypatch, tmp_path):
-    device = _device(tmp_path / "bus", "0000:00:00.0", vendor="0x8086", device="0x1237", subsystem_vendor="0x1af4",
+    device = sysfs_device(tmp_path / "bus", "0000:00:00.0", vendor="0x8086", device="0x1237", subsystem_vendor="0x1af4",
                      subsystem_device="0x1100", **{"class": "0x060000"})
     (tmp_path / "drivers" / "piix").mkdir(parents=True)
     os.symlink(str(tmp_path / "drivers" / "piix"), str(device / "driver"))

@@ -1,64 +1,15 @@
 """ec2_instance_metadata / ec2_instance_tags against a small IMDSv2 server on loopback; nothing off EC2."""
 
-import http.server
-import json
-import threading
-
 import pytest
 
 from tablecheck import assert_contract, generate
+from fakehost import Imds
 from pyosquery.tables import ec2
-
-TOKEN = "token-123"
-PATHS = {
-    "meta-data/instance-id": "i-0abc", "meta-data/instance-type": "t3.micro", "meta-data/ami-id": "ami-42",
-    "meta-data/placement/availability-zone": "eu-west-1a", "meta-data/local-hostname": "ip-10-0-0-5.internal",
-    "meta-data/local-ipv4": "10.0.0.5", "meta-data/mac": "0a:1b:2c:3d:4e:5f",
-    "meta-data/security-groups": "web\nssh", "meta-data/reservation-id": "r-77",
-    "meta-data/iam/info": json.dumps({"InstanceProfileArn": "arn:aws:iam::123:instance-profile/web"}),
-    "meta-data/public-keys/0/openssh-key": "ssh-ed25519 AAAA alice",
-    "dynamic/instance-identity/document": json.dumps({"region": "eu-west-1", "architecture": "x86_64",
-                                                      "accountId": "123456789012"}),
-    "meta-data/tags/instance": "Name\nTeam", "meta-data/tags/instance/Name": "web-1",
-    "meta-data/tags/instance/Team": "infra",
-}
-
-
-class Imds(http.server.BaseHTTPRequestHandler):
-    requests = []
-
-    def log_message(self, *_args):
-        pass
-
-    def _reply(self, code, body=""):
-        self.send_response(code)
-        self.send_header("Content-Length", str(len(body.encode())))
-        self.end_headers()
-        self.wfile.write(body.encode())
-
-    def do_PUT(self):   # noqa: N802 (http.server API)
-        Imds.requests.append(("PUT", self.path))
-        ttl = self.headers.get("X-aws-ec2-metadata-token-ttl-seconds")
-        self._reply(200, TOKEN) if self.path == "/latest/api/token" and ttl else self._reply(400)
-
-    def do_GET(self):   # noqa: N802 (http.server API)
-        Imds.requests.append(("GET", self.path))
-        if self.headers.get("X-aws-ec2-metadata-token") != TOKEN:
-            self._reply(401)            # IMDSv2 only: a request without the token is refused
-            return
-        body = PATHS.get(self.path[len("/latest/"):])
-        self._reply(404) if body is None else self._reply(200, body)
 
 
 @pytest.fixture()
-def imds(monkeypatch):
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Imds)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    Imds.requests = []
-    monkeypatch.setenv("AWS_EC2_METADATA_SERVICE_ENDPOINT", "http://127.0.0.1:%d/" % server.server_address[1])
-    yield server
-    server.shutdown()
-    server.server_close()
+def imds(fake_host):
+    return fake_host.make("ec2_instance_metadata")      # an IMDSv2 server on loopback, its requests in Imds.requests
 
 
 def test_instance_metadata_over_imdsv2(imds):

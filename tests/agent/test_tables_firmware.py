@@ -5,23 +5,8 @@ import os
 import struct
 
 from tablecheck import assert_contract, generate
+from fakehost import bios, smbios_structure
 from pyosquery.tables import firmware
-
-
-def _structure(kind, body, strings):
-    """One SMBIOS structure: header, formatted body, string set."""
-    formatted = struct.pack("<BBH", kind, 4 + len(body), 0x100 + kind) + body
-    text = b"".join(s.encode() + b"\0" for s in strings) or b"\0"
-    return formatted + text + b"\0"
-
-
-def _bios():
-    body = bytearray(0x18 - 4)
-    body[0x04 - 4], body[0x05 - 4], body[0x08 - 4] = 1, 2, 3
-    struct.pack_into("<H", body, 0x06 - 4, 0xe800)
-    body[0x09 - 4] = 15                       # (15 + 1) * 64 KiB
-    body[0x14 - 4], body[0x15 - 4] = 2, 7
-    return _structure(0, bytes(body), ["ACME Corp", "1.2.3  ", "01/02/2024"])
 
 
 def _processor(socket_name, cores):
@@ -32,11 +17,11 @@ def _processor(socket_name, cores):
     struct.pack_into("<HH", body, 0x14 - 4, 3800, 2400)
     body[0x23 - 4], body[0x25 - 4] = cores, cores * 2
     struct.pack_into("<H", body, 0x26 - 4, 0x4)
-    return _structure(4, bytes(body), [socket_name, "Intel(R) Corporation", "Xeon Gold"])
+    return smbios_structure(4, bytes(body), [socket_name, "Intel(R) Corporation", "Xeon Gold"])
 
 
 def test_platform_info_from_smbios(monkeypatch):
-    table = _bios() + _structure(127, b"", [])
+    table = bios() + smbios_structure(127, b"", [])
     monkeypatch.setattr(firmware._os, "read_bytes", lambda path, limit=-1: table)
     rows = assert_contract("platform_info", generate("platform_info"))
     assert rows == [{"vendor": "ACME Corp", "version": "1.2.3", "date": "01/02/2024", "address": "0xe800",
@@ -45,7 +30,7 @@ def test_platform_info_from_smbios(monkeypatch):
 
 
 def test_cpu_info_from_smbios(monkeypatch):
-    table = _bios() + _processor("CPU0", 8) + _processor("CPU1", 8) + _structure(127, b"", [])
+    table = bios() + _processor("CPU0", 8) + _processor("CPU1", 8) + smbios_structure(127, b"", [])
     monkeypatch.setattr(firmware._os, "read_bytes", lambda path, limit=-1: table)
     rows = assert_contract("cpu_info", generate("cpu_info"))
     assert [r["device_id"] for r in rows] == ["CPU0", "CPU1"]
@@ -57,7 +42,7 @@ def test_cpu_info_from_smbios(monkeypatch):
 
 
 def test_truncated_smbios_is_not_fatal(monkeypatch):
-    monkeypatch.setattr(firmware._os, "read_bytes", lambda path, limit=-1: _bios()[:30])
+    monkeypatch.setattr(firmware._os, "read_bytes", lambda path, limit=-1: bios()[:30])
     assert not generate("platform_info")
 
 
@@ -78,14 +63,14 @@ def test_cpu_info_without_smbios_has_no_rows(query, monkeypatch, tmp_path):
 
 
 def test_smbios_tables_one_row_per_structure(monkeypatch):
-    table = _bios() + _processor("CPU0", 4) + _structure(127, b"", [])
+    table = bios() + _processor("CPU0", 4) + smbios_structure(127, b"", [])
     monkeypatch.setattr(firmware._os, "read_bytes", lambda path, limit=-1: table)
     rows = assert_contract("smbios_tables", generate("smbios_tables"))
     assert [(r["number"], r["type"], r["description"]) for r in rows] == [
         (0, 0, "BIOS Information"), (1, 4, "Processor Information"), (2, 127, "End-of-Table")]
-    bios = _bios()
-    assert rows[0]["size"] == len(bios) and rows[0]["header_size"] == 0x18 and rows[0]["handle"] == 0x100
-    assert rows[0]["md5"] == hashlib.md5(bios).hexdigest()
+    structure = bios()
+    assert rows[0]["size"] == len(structure) and rows[0]["header_size"] == 0x18 and rows[0]["handle"] == 0x100
+    assert rows[0]["md5"] == hashlib.md5(structure).hexdigest()
 
 
 def test_acpi_tables_are_the_kernels_copies(monkeypatch, tmp_path):

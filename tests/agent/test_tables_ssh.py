@@ -7,12 +7,12 @@ import subprocess
 
 import pytest
 
+from fakehost import ED_KEY
 from pyosquery.tables import accounts, ssh
 from pyosquery.tables.spec import load_tables
 
 TABLES = load_tables()
 PER_USER = ["authorized_keys", "user_ssh_keys", "known_hosts", "ssh_configs", "shell_history"]
-ED_KEY = "AAAAC3NzaC1lZDI1NTE5AAAAIGx0ZXN0a2V5bWF0ZXJpYWwxMjM0NTY3ODkwYWJjZGVm"
 
 
 def declared(table):
@@ -38,7 +38,8 @@ def homes(tmp_path, monkeypatch):
 
 
 @pytest.mark.parametrize("table", PER_USER)
-def test_runs_with_declared_columns(query, table):
+def test_runs_with_declared_columns(query, fake_host, table):
+    fake_host.make("authorized_keys")     # one user with keys, known hosts, history (ssh_configs: the system's)
     for row in query("SELECT * FROM %s" % table):
         assert list(row) == declared(table)
 

@@ -6,6 +6,7 @@ import subprocess
 
 import pytest
 
+from fakehost import LIST_JOBS, LIST_UNITS, SHOW
 from pyosquery.tables import accounts, startup
 from pyosquery.tables.spec import load_tables
 
@@ -17,7 +18,8 @@ def declared(table):
 
 
 @pytest.mark.parametrize("table", ["crontab", "startup_items", "systemd_units"])
-def test_runs_with_declared_columns(query, table):
+def test_runs_with_declared_columns(query, fake_host, table):
+    fake_host.make("systemd_units")       # systemd as PID 1, its units listed by a stand-in systemctl
     for row in query("SELECT * FROM %s" % table):
         assert list(row) == declared(table)
 
@@ -79,62 +81,6 @@ def test_systemd_absent_gives_no_rows_and_spawns_nothing(query, monkeypatch, tmp
     assert not [r for r in query("SELECT * FROM startup_items") if r["type"] == "systemd unit"]
 
 
-LIST_UNITS = """\
-dev-sda1.device            loaded active plugged QEMU_HARDDISK 1
-ssh.service                loaded active running OpenBSD Secure Shell server
-foo@bar-1.service          loaded inactive dead  Foo for bar
-\u25cf missing.service       not-found inactive dead missing.service
-"""
-SHOW = """\
-Id=dev-sda1.device
-Description=QEMU_HARDDISK 1
-LoadState=loaded
-ActiveState=active
-SubState=plugged
-UnitFileState=
-Following=sys-devices-pci-block-sda-sda1.device
-FragmentPath=
-User=
-SourcePath=
-Job=
-
-Id=ssh.service
-Description=OpenBSD Secure Shell server
-LoadState=loaded
-ActiveState=active
-SubState=running
-UnitFileState=enabled
-Following=
-FragmentPath=/lib/systemd/system/ssh.service
-User=
-SourcePath=
-Job=
-
-Id=foo@bar-1.service
-Description=Foo for bar
-LoadState=loaded
-ActiveState=inactive
-SubState=dead
-UnitFileState=disabled
-Following=
-FragmentPath=/etc/systemd/system/foo@.service
-User=foo
-SourcePath=
-Job=42
-
-Id=missing.service
-Description=missing.service
-LoadState=not-found
-ActiveState=inactive
-SubState=dead
-UnitFileState=
-Following=
-FragmentPath=
-User=
-SourcePath=
-Job=
-"""
-LIST_JOBS = "42 foo@bar-1.service start waiting\n"
 
 
 @pytest.fixture()

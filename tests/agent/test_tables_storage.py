@@ -3,6 +3,8 @@
 import os
 import subprocess
 
+import pytest
+
 from tablecheck import assert_contract, generate, visible_columns
 from pyosquery.tables import storage
 
@@ -82,8 +84,23 @@ def test_block_devices_agree_with_lsblk(query):
             assert rows[name]["parent"] == "/dev/" + parent
 
 
-def test_block_devices_fs_type_agrees_with_blkid(query):
-    for row in query("SELECT name, type, uuid FROM block_devices WHERE type IS NOT NULL"):
+@pytest.fixture()
+def ext4_device(tmp_path):
+    """A real block device holding a filesystem: an ext4 image attached to a loop device."""
+    image = tmp_path / "disk.img"
+    with open(image, "wb") as handle:
+        handle.truncate(8 << 20)
+    subprocess.run(["mkfs.ext4", "-q", "-L", "fixture", str(image)], check=True)
+    device = subprocess.run(["losetup", "--find", "--show", str(image)], check=True, capture_output=True,
+                            text=True).stdout.strip()
+    yield device
+    subprocess.run(["losetup", "--detach", device], check=True)
+
+
+def test_block_devices_fs_type_agrees_with_blkid(query, ext4_device):
+    rows = query("SELECT name, type, uuid, label FROM block_devices WHERE type IS NOT NULL")
+    assert (ext4_device, "ext4", "fixture") in [(r["name"], r["type"], r["label"]) for r in rows]
+    for row in rows:
         probe = subprocess.run(["blkid", "-o", "export", row["name"]], check=False, capture_output=True,
                                text=True).stdout
         values = dict(line.split("=", 1) for line in probe.splitlines() if "=" in line)

@@ -34,10 +34,13 @@ def gen_kernel_info(_context):
     return [row]
 
 
+MODULES_PATH = "/proc/modules"
+
+
 def gen_kernel_modules(_context):
     rows = []
     # name size refcount used_by status address, e.g. "ext4 999424 1 - Live 0x0000000000000000"
-    for line in _os.read_lines("/proc/modules"):
+    for line in _os.read_lines(MODULES_PATH):
         fields = line.split()
         if len(fields) < 6:
             continue
