@@ -16,7 +16,7 @@ BIN = os.path.dirname(sys.executable)
 class Daemon:
     """One pyosqueryd process with its own config, database, logs, pidfile and socket."""
 
-    def __init__(self, root, config, extra_flags=(), hostname=None, passwd=None):
+    def __init__(self, root, config, extra_flags=(), hostname=None, passwd=None, stderr_file=False):
         self.root = str(root)
         # the socket sits in a short /tmp path: UNIX socket paths are limited to 107 bytes
         self.socket_dir = tempfile.mkdtemp(prefix="pyoq-")
@@ -30,6 +30,8 @@ class Daemon:
         self.extra_flags = list(extra_flags)
         self.hostname = hostname
         self.passwd = passwd
+        # a file rather than a pipe for what may be long (--verbose): a full pipe would stop the daemon
+        self.stderr_path = os.path.join(self.root, "stderr") if stderr_file else None
         self.proc = None
         self.write_config(config)
 
@@ -50,7 +52,11 @@ class Daemon:
         return args
 
     def start(self, wait_socket=True):
-        self.proc = subprocess.Popen(self.command(), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        if self.stderr_path:
+            with open(self.stderr_path, "wb") as stderr:
+                self.proc = subprocess.Popen(self.command(), stdout=subprocess.DEVNULL, stderr=stderr)
+        else:
+            self.proc = subprocess.Popen(self.command(), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         if wait_socket:
             self.wait_for(lambda: os.path.exists(self.paths["extensions_socket"]), "the socket")
         return self
@@ -62,9 +68,16 @@ class Daemon:
                 return
             if self.proc is not None and self.proc.poll() is not None:
                 raise AssertionError("pyosqueryd exited %s waiting for %s: %s" % (
-                    self.proc.returncode, what, self.proc.stderr.read().decode()))
+                    self.proc.returncode, what, self.stderr()))
             time.sleep(0.1)
         raise AssertionError("timed out waiting for %s" % what)
+
+    def stderr(self):
+        """What the daemon wrote to stderr: all of it once it has exited, so far with stderr_file."""
+        if self.stderr_path is None:
+            return self.proc.stderr.read().decode()
+        with open(self.stderr_path, encoding="utf-8", errors="replace") as handle:
+            return handle.read()
 
     def ask(self, sql):
         """The live daemon's ExtensionResponse to `sql`, through osquery's own Python SDK."""

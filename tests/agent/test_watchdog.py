@@ -276,3 +276,62 @@ def extension(daemon, path):
 
     daemon.wait_for(running, "the extension %s" % path)
     return found[0]
+
+
+
+# holds a blob as large as the file `hold` for as long as that file exists: a footprint the test
+# sets and that stays the same check after check (a growing one can jump a 20% window between checks);
+# `r.i` in the EXISTS makes SQLite look at the file again each time (an uncorrelated one is run once)
+HOLDER = ("SELECT length(held.b) + (WITH RECURSIVE r(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM r "
+          "WHERE i % 100000 <> 0 OR EXISTS (SELECT 1 FROM file WHERE path = '{0}' AND r.i)) SELECT max(i) FROM r) AS n "
+          "FROM (SELECT max(randomblob(coalesce((SELECT size FROM file WHERE path = '{0}'), 1))) AS b) AS held")
+
+
+def footprints(daemon, pid):
+    """The footprint (MB) the watcher measured for worker `pid` at each check (--enable_watchdog_debug)."""
+    return [float(mb) for mb in re.findall(r"pid: %d, cpu: \d+ms/\d+ms, memory: ([\d.]+)MB/" % pid, daemon.stderr())]
+
+
+def steady_footprint(daemon, pid, accept):
+    """The footprint once two checks in a row measure the same, and `accept` takes it."""
+    seen = len(footprints(daemon, pid))
+
+    def steady():
+        found = footprints(daemon, pid)[seen:]
+        return len(found) >= 2 and abs(found[-1] - found[-2]) < 0.5 and accept(found[-1])
+    daemon.wait_for(steady, "a steady footprint", 120)
+    return footprints(daemon, pid)[-1]
+
+
+def hold(path, megabytes):
+    with open(str(path), "w", encoding="utf-8") as handle:
+        handle.truncate(int(megabytes * 1048576))
+
+
+def test_the_memory_limit_is_the_flags_to_the_megabyte(daemons, tmp_path):
+    limit, held = 40, tmp_path / "hold"
+    flags = ["--watchdog_delay=1", "--watchdog_forced_shutdown_delay=1", "--watchdog_latency_limit=1000",
+             "--watchdog_utilization_limit=100", "--watchdog_memory_limit=%d" % limit, "--enable_watchdog_debug",
+             "--verbose", "--logger_stderr=true"]
+    config = {"schedule": {"hold": {"query": HOLDER.format(held), "interval": 1}}}
+    daemon = daemons(config, extra_flags=flags, stderr_file=True).start()
+    first = worker(daemon)[0]
+    # the worker's own measure of what a held megabyte costs it (SQLite keeps copies of the value)
+    idle = steady_footprint(daemon, first, lambda mb: True)
+    hold(held, 4)
+    holding = steady_footprint(daemon, first, lambda mb: mb > idle + 4)
+    per_mb = (holding - idle) / 4
+    held.unlink()
+    idle = steady_footprint(daemon, first, lambda mb: mb < holding - 4)
+    # now 10% over the limit: the first check must stop the worker; a limit 20% too high would not
+    checked = len(footprints(daemon, first))
+    hold(held, (limit * 1.1 - idle) / per_mb)
+    stop = "osqueryd worker (%d) stopping: Memory limits exceeded: " % first
+
+    def over():
+        return [mb for mb in footprints(daemon, first)[checked:] if mb > limit]
+    daemon.wait_for(lambda: stop in daemon.stderr() or len(over()) > 1, "a check over the limit", 120)
+    assert len(over()) == 1 and stop in daemon.stderr(), "checks over %d MB that did not stop the worker: %s" % (
+        limit, over())
+    assert over()[0] < limit * 1.2, "the footprint overshot the 20%% window: %s" % over()
+    assert "(limit is %dMB)" % limit in daemon.stderr().split(stop, 1)[1].splitlines()[0]
