@@ -216,12 +216,13 @@ LIST_JOBS = "42 foo@bar-1.service start waiting\n"
 
 
 def systemd(host):
-    """systemd as PID 1 (its run directory) and a stand-in systemctl printing what the real one prints."""
+    """systemd as PID 1 (its run directory) and a stand-in systemctl printing what the real one prints;
+    each call's arguments are a line of systemctl.calls."""
     outputs = {"list-units": LIST_UNITS, "show": SHOW, "list-jobs": LIST_JOBS}
     for verb, text in outputs.items():
         host.write("systemctl/" + verb, text)
-    script = 'for verb in "$@"; do [ -f "%s/$verb" ] && exec cat "%s/$verb"; done\nexit 1\n' % (
-        (host.root / "systemctl",) * 2)
+    script = 'echo "$@" >> {0}.calls\nfor verb in "$@"; do [ -f "{0}/$verb" ] && exec cat "{0}/$verb"; done\nexit 1\n'.format(
+        host.root / "systemctl")
     host.monkeypatch.setattr(startup, "SYSTEMCTL", host.command("systemctl", script))
     host.monkeypatch.setattr(startup, "SYSTEMD_RUN_DIR", str(host.write("run/systemd/system/.keep", "").parent))
 

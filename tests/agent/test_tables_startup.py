@@ -6,7 +6,6 @@ import subprocess
 
 import pytest
 
-from fakehost import LIST_JOBS, LIST_UNITS, SHOW
 from pyosquery.tables import accounts, startup
 from pyosquery.tables.spec import load_tables
 
@@ -81,23 +80,8 @@ def test_systemd_absent_gives_no_rows_and_spawns_nothing(query, monkeypatch, tmp
     assert not [r for r in query("SELECT * FROM startup_items") if r["type"] == "systemd unit"]
 
 
-
-
-@pytest.fixture()
-def fake_systemd(monkeypatch, tmp_path):
-    run_dir = tmp_path / "run-systemd"
-    run_dir.mkdir()
-    monkeypatch.setattr(startup, "SYSTEMD_RUN_DIR", str(run_dir))
-    calls = []
-
-    def systemctl(*args):
-        calls.append(args)
-        return {"list-units": LIST_UNITS, "show": SHOW, "list-jobs": LIST_JOBS}[args[0]]
-    monkeypatch.setattr(startup, "systemctl", systemctl)
-    return calls
-
-
-def test_systemd_units_from_systemctl(query, fake_systemd):
+def test_systemd_units_from_systemctl(query, fake_host):
+    fake_host.make("systemd_units")
     rows = {r["id"]: r for r in query("SELECT * FROM systemd_units")}
     assert list(rows) == ["dev-sda1.device", "ssh.service", "foo@bar-1.service", "missing.service"]
     ssh = rows["ssh.service"]
@@ -112,11 +96,13 @@ def test_systemd_units_from_systemctl(query, fake_systemd):
         "foo")
     assert rows["dev-sda1.device"]["following"] == "sys-devices-pci-block-sda-sda1.device"
     assert rows["missing.service"]["load_state"] == "not-found"
-    show = [c for c in fake_systemd if c[0] == "show"]
-    assert len(show) == 1 and show[0][-4:] == tuple(rows)
+    calls = (fake_host.root / "systemctl.calls").read_text().splitlines()
+    show = [c.split() for c in calls if c.startswith("--no-pager show ")]
+    assert len(show) == 1 and show[0][-4:] == list(rows)
 
 
-def test_startup_items_include_systemd_units(query, fake_systemd):
+def test_startup_items_include_systemd_units(query, fake_host):
+    fake_host.make("systemd_units")
     items = {r["name"]: r for r in query("SELECT * FROM startup_items WHERE type = 'systemd unit'")}
     assert set(items) == {"dev-sda1.device", "ssh.service", "foo@bar-1.service", "missing.service"}
     assert (items["ssh.service"]["status"], items["ssh.service"]["path"]) == (
