@@ -9,6 +9,8 @@ from pyosquery.tables.context import QueryContext
 from pyosquery.tables.spec import load_tables
 
 TABLES = load_tables()
+NATIVE = {"TEXT": str, "INTEGER": int, "BIGINT": int, "UNSIGNED_BIGINT": int, "DOUBLE": float,
+          "BLOB": bytes}
 # what the tests looped over while it held no rows: conftest fails such a test (a check that ran zero times)
 EMPTY_LOOPS = []
 
@@ -24,8 +26,6 @@ class Rows(list):
         if not self:
             EMPTY_LOOPS.append(self.what)
         return super().__iter__()
-NATIVE = {"TEXT": str, "INTEGER": int, "BIGINT": int, "UNSIGNED_BIGINT": int, "DOUBLE": float,
-          "BLOB": bytes}
 
 
 def generate(name, constraints=None, used=None):

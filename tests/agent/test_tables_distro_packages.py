@@ -24,16 +24,10 @@ def test_no_rpm_no_rows(monkeypatch, query):
     assert query("SELECT * FROM rpm_packages") == []
 
 
-def test_portage_packages_from_var_db_pkg(monkeypatch, tmp_path):
-    db = tmp_path / "pkg"
-    ebuild(db, "app-shells", "bash-5.1_p16-r2", SLOT="0", BUILD_TIME="1690000000", repository="gentoo", EAPI="8",
-           SIZE="6512345")
-    ebuild(db, "dev-lang", "python-3.11.4", SLOT="3.11", BUILD_TIME="1690000001", repository="gentoo", EAPI="7",
-           SIZE="100")
-    world = tmp_path / "world"
-    world.write_text("app-shells/bash\n")
-    monkeypatch.setattr(portage, "PKG_DB", str(db))
-    monkeypatch.setattr(portage, "WORLD", str(world))
+def test_portage_packages_from_var_db_pkg(fake_host):
+    fake_host.make("portage_packages")      # app-shells/bash, in the world file
+    ebuild(fake_host.root / "var/db/pkg", "dev-lang", "python-3.11.4", SLOT="3.11", BUILD_TIME="1690000001",
+           repository="gentoo", EAPI="7", SIZE="100")
     rows = assert_contract("portage_packages", generate("portage_packages"))
     assert rows == [
         {"package": "app-shells/bash", "version": "5.1_p16-r2", "slot": "0", "build_time": 1690000000,

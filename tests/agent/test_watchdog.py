@@ -278,13 +278,13 @@ def extension(daemon, path):
     return found[0]
 
 
-
-# holds a blob as large as the file `hold` for as long as that file exists: a footprint the test
-# sets and that stays the same check after check (a growing one can jump a 20% window between checks);
-# `r.i` in the EXISTS makes SQLite look at the file again each time (an uncorrelated one is run once)
-HOLDER = ("SELECT length(held.b) + (WITH RECURSIVE r(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM r "
-          "WHERE i % 100000 <> 0 OR EXISTS (SELECT 1 FROM file WHERE path = '{0}' AND r.i)) SELECT max(i) FROM r) AS n "
-          "FROM (SELECT max(randomblob(coalesce((SELECT size FROM file WHERE path = '{0}'), 1))) AS b) AS held")
+# holds a blob as large as the file `hold` for as long as the file keeps that size: a footprint the
+# test sets and that stays the same check after check (a growing one can jump a 20% window between
+# checks). The file is looked at every 100k steps (`r.i` makes SQLite look again: an uncorrelated
+# EXISTS runs once); a run that began before the file did ends at the first look.
+HOLDER = ("SELECT length(held.b) + (WITH RECURSIVE r(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM r WHERE i % 100000 <> 0 "
+          "OR EXISTS (SELECT 1 FROM file WHERE path = '{0}' AND size = length(held.b) AND r.i)) SELECT max(i) FROM r) "
+          "AS n FROM (SELECT max(randomblob(coalesce((SELECT size FROM file WHERE path = '{0}'), 1))) AS b) AS held")
 
 
 def footprints(daemon, pid):
