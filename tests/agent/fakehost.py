@@ -131,8 +131,20 @@ def bios():
     return smbios_structure(0, bytes(body), ["ACME Corp", "1.2.3  ", "01/02/2024"])
 
 
+def processor(socket_name, cores):
+    """An SMBIOS type 4 (Processor Information) structure: a 64-bit Xeon, 3800/2400 MHz, 2 threads a core."""
+    body = bytearray(0x30 - 4)
+    body[0x04 - 4], body[0x07 - 4], body[0x10 - 4] = 1, 2, 3
+    body[0x05 - 4] = 3                        # central processor
+    body[0x18 - 4] = 0x41
+    struct.pack_into("<HH", body, 0x14 - 4, 3800, 2400)
+    body[0x23 - 4], body[0x25 - 4] = cores, cores * 2
+    struct.pack_into("<H", body, 0x26 - 4, 0x4)
+    return smbios_structure(4, bytes(body), [socket_name, "Intel(R) Corporation", "Xeon Gold"])
+
+
 def smbios(host):
-    table = bios() + smbios_structure(127, b"", [])
+    table = bios() + processor("CPU0", 4) + smbios_structure(127, b"", [])
     host.monkeypatch.setattr(firmware, "DMI_TABLE", str(host.write("sys/firmware/dmi/tables/DMI", table)))
 
 
@@ -320,7 +332,7 @@ BUILDERS = {
     "authorized_keys": users, "known_hosts": users, "user_ssh_keys": users, "shell_history": users,
     "chrome_extensions": users, "firefox_addons": users,
     "logged_in_users": logins, "last": logins, "sudoers": sudoers,
-    "kernel_modules": modules, "platform_info": smbios, "smbios_tables": smbios, "usb_devices": usb,
+    "kernel_modules": modules, "platform_info": smbios, "cpu_info": smbios, "smbios_tables": smbios, "usb_devices": usb,
     "systemd_units": systemd, "iptables": iptables, "rpm_packages": rpm_database, "portage_packages": portage_db,
     "ec2_instance_metadata": imds, "ec2_instance_tags": imds,
 }

@@ -2,22 +2,10 @@
 
 import hashlib
 import os
-import struct
 
 from tablecheck import assert_contract, generate
-from fakehost import bios, smbios_structure
+from fakehost import bios, processor, smbios_structure
 from pyosquery.tables import firmware
-
-
-def _processor(socket_name, cores):
-    body = bytearray(0x30 - 4)
-    body[0x04 - 4], body[0x07 - 4], body[0x10 - 4] = 1, 2, 3
-    body[0x05 - 4] = 3                        # central processor
-    body[0x18 - 4] = 0x41
-    struct.pack_into("<HH", body, 0x14 - 4, 3800, 2400)
-    body[0x23 - 4], body[0x25 - 4] = cores, cores * 2
-    struct.pack_into("<H", body, 0x26 - 4, 0x4)
-    return smbios_structure(4, bytes(body), [socket_name, "Intel(R) Corporation", "Xeon Gold"])
 
 
 def test_platform_info_from_smbios(monkeypatch):
@@ -30,7 +18,7 @@ def test_platform_info_from_smbios(monkeypatch):
 
 
 def test_cpu_info_from_smbios(monkeypatch):
-    table = bios() + _processor("CPU0", 8) + _processor("CPU1", 8) + smbios_structure(127, b"", [])
+    table = bios() + processor("CPU0", 8) + processor("CPU1", 8) + smbios_structure(127, b"", [])
     monkeypatch.setattr(firmware._os, "read_bytes", lambda path, limit=-1: table)
     rows = assert_contract("cpu_info", generate("cpu_info"))
     assert [r["device_id"] for r in rows] == ["CPU0", "CPU1"]
@@ -63,7 +51,7 @@ def test_cpu_info_without_smbios_has_no_rows(query, monkeypatch, tmp_path):
 
 
 def test_smbios_tables_one_row_per_structure(monkeypatch):
-    table = bios() + _processor("CPU0", 4) + smbios_structure(127, b"", [])
+    table = bios() + processor("CPU0", 4) + smbios_structure(127, b"", [])
     monkeypatch.setattr(firmware._os, "read_bytes", lambda path, limit=-1: table)
     rows = assert_contract("smbios_tables", generate("smbios_tables"))
     assert [(r["number"], r["type"], r["description"]) for r in rows] == [
