@@ -34,9 +34,9 @@ def pytest_runtest_call(item):
     del tablecheck.EMPTY_LOOPS[:]
     result = yield
     if tablecheck.EMPTY_LOOPS:
+        looped = "; ".join(dict.fromkeys(tablecheck.EMPTY_LOOPS))
         pytest.fail("%s looped over no rows of %s: its checks ran zero times; give the table a fixture "
-                    "(fakehost.py) or assert the rows are empty with ==" % (item.name, "; ".join(dict.fromkeys(tablecheck.EMPTY_LOOPS))),
-                    pytrace=False)
+                    "(fakehost.py) or assert the rows are empty with ==" % (item.name, looped), pytrace=False)
     return result
 
 

@@ -39,7 +39,7 @@ def homes(tmp_path, monkeypatch):
 
 @pytest.mark.parametrize("table", PER_USER)
 def test_runs_with_declared_columns(query, fake_host, table):
-    fake_host.make("authorized_keys")     # one user with keys, known hosts, history (ssh_configs: the system's)
+    fake_host.make("authorized_keys")     # the user running the tests: keys, known hosts, ssh config, history
     for row in query("SELECT * FROM %s" % table):
         assert list(row) == declared(table)
 
