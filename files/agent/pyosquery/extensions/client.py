@@ -86,7 +86,13 @@ class ExtensionClientConnection:
     def _send(self, method, args):
         if self._client is None:
             self._open()
-        result = getattr(self._client, method)(*args)
+        try:
+            result = getattr(self._client, method)(*args)
+        except BaseException:
+            # a call cut short (Ctrl-C, a timeout) would leave its answer for the next call to read:
+            # hang up instead; the daemon stops a query whose client hung up
+            self.close()
+            raise
         self._used = time.monotonic()
         return result
 

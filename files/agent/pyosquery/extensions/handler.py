@@ -6,6 +6,7 @@ from osquery.extensions import ExtensionManager
 from osquery.extensions.ttypes import ExtensionCode, ExtensionResponse, ExtensionStatus
 
 from pyosquery.extensions import convert
+from pyosquery.sql.budget import Budget
 
 LOG = logging.getLogger(__name__)
 
@@ -22,14 +23,17 @@ def failed(message):
 class ManagerHandler(ExtensionManager.Iface):
     """Answers the manager calls over one engine; `lock` serialises every use of that engine.
 
-    Queries run within `budget` (pyosquery.sql.budget.Budget, or None for no limit); `tables`
-    (ExtensionTables) serves the tables extensions register.
+    Queries run within `budget` (pyosquery.sql.budget.Budget, or None for no limit), and stop
+    once `client_gone()` says the calling client hung up; `tables` (ExtensionTables) serves the
+    tables extensions register.
     """
 
-    def __init__(self, engine, lock, options_provider, registry, shutdown_request=None, budget=None, tables=None):
+    def __init__(self, engine, lock, options_provider, registry, shutdown_request=None, budget=None, tables=None,
+                 client_gone=None):
         # pylint: disable=too-many-arguments
         self.engine = engine
         self.budget = budget
+        self.client_gone = client_gone
         self.tables = tables
         self.lock = lock
         self.options_provider = options_provider
@@ -84,9 +88,12 @@ class ManagerHandler(ExtensionManager.Iface):
         return ok_status(uuid)
 
     def query(self, sql):
+        budget = self.budget
+        if self.client_gone is not None:
+            budget = (budget or Budget()).until_gone(self.client_gone)
         try:
             with self.lock:
-                names, rows = self.engine.query(sql, self.budget)
+                names, rows = self.engine.query(sql, budget)
         except Exception as error:   # pylint: disable=broad-except  # every failure goes back to the caller
             return failed(convert.error_message(error))
         return ExtensionResponse(status=ok_status(), response=[convert.row_map(names, row) for row in rows])

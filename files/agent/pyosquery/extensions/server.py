@@ -10,6 +10,7 @@ limit), and one idle for IDLE_TIMEOUT_S is closed.
 """
 
 import logging
+import select
 import socket
 import threading
 import time
@@ -50,8 +51,9 @@ class ExtensionServer:
         self.registry = extensions_registry if extensions_registry is not None else ExtensionRegistry()
         self.tables = ExtensionTables(engine, self.lock, path, default_index)
         self.ping_interval = ping_interval
+        self._serving = threading.local()     # the connection each client thread serves
         handler = ManagerHandler(engine, self.lock, options_provider, self.registry, shutdown_request, budget,
-                                 self.tables)
+                                 self.tables, client_gone=self._client_gone)
         self._handler = handler
         self._processor = ExtensionManager.Processor(handler)
         self._listener = None
@@ -160,7 +162,13 @@ class ExtensionServer:
             if connection in self._clients:
                 self._clients[connection] = None if busy else time.monotonic()
 
+    def _client_gone(self):
+        """True when the client this thread serves has hung up (its query's answer has no reader)."""
+        connection = getattr(self._serving, "connection", None)
+        return connection is not None and hung_up(connection)
+
     def _serve(self, connection):
+        self._serving.connection = connection
         wrapped = _Watched(lambda: self._mark(connection, busy=True))
         wrapped.setHandle(connection)
         protocol = codec.protocol(codec.buffered(wrapped))
@@ -189,6 +197,23 @@ class _Watched(TSocket.TSocket):
         data = TSocket.TSocket.read(self, sz)
         self.on_read()
         return data
+
+
+def hung_up(sock):
+    """True when the peer of a connected socket has closed it (EOF waits to be read), without reading."""
+    poller = select.poll()
+    poller.register(sock, select.POLLIN | select.POLLRDHUP)
+    events = poller.poll(0)
+    if not events:
+        return False
+    if events[0][1] & (select.POLLHUP | select.POLLRDHUP | select.POLLERR):
+        return True
+    try:
+        return sock.recv(1, socket.MSG_PEEK | socket.MSG_DONTWAIT) == b""
+    except BlockingIOError:
+        return False
+    except OSError:
+        return True
 
 
 def _hang_up(sock):

@@ -58,7 +58,8 @@ def interruptible(engine, action):
     Python runs its SIGINT handler only in the main thread, between bytecodes, which a query busy
     inside SQLite never reaches; so a local query runs in a helper thread while the main thread
     waits, takes the KeyboardInterrupt and interrupts SQLite (sqlite3_interrupt is thread-safe).
-    A daemon's engine (--connect) cannot be interrupted from here: it runs as before.
+    A daemon's engine (--connect) runs in the main thread, which Ctrl-C interrupts in its socket
+    wait; the client then hangs up, and the daemon stops a query whose client hung up.
     """
     connection = getattr(engine, "connection", None)
     if connection is None:

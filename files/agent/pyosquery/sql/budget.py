@@ -17,14 +17,21 @@ MEMORY_EVERY = 16           # reading /proc/self/statm costs more than a clock: 
 
 
 class Budget:
-    """Limits for one query: `cpu_ms` of its thread's CPU time, `memory_bytes` of resident growth."""
+    """Limits for one query: `cpu_ms` of its thread's CPU time, `memory_bytes` of resident growth,
+    and, for a socket client's query, `gone()`: True once the client hung up (nobody waits for
+    the answer: a Ctrl-C'd `pyosqueryi --connect`)."""
 
-    def __init__(self, cpu_ms, memory_bytes):
+    def __init__(self, cpu_ms=math.inf, memory_bytes=math.inf, gone=None):
         self.cpu_ms = cpu_ms
         self.memory_bytes = memory_bytes
+        self.gone = gone
 
     def meter(self):
         return Meter(self)
+
+    def until_gone(self, gone):
+        """This budget, also ending once `gone()` says the client hung up."""
+        return Budget(self.cpu_ms, self.memory_bytes, gone)
 
     @classmethod
     def under_watchdog(cls, limits, cpu_limit_ms):
@@ -43,7 +50,7 @@ class Meter:
     def __init__(self, budget):
         self.budget = budget
         self.cpu0 = time.thread_time()
-        self.rss0 = resident_size()
+        self.rss0 = resident_size() if budget.memory_bytes != math.inf else 0
         self.calls = 0
         self.reason = None
 
@@ -52,7 +59,10 @@ class Meter:
         used_ms = (time.thread_time() - self.cpu0) * 1000.0
         if used_ms > self.budget.cpu_ms:
             self.reason = "the query used more than its CPU budget of %d ms" % self.budget.cpu_ms
-        elif self.calls % MEMORY_EVERY == 0 and resident_size() - self.rss0 > self.budget.memory_bytes:
-            self.reason = "the query grew the agent's memory by more than its budget of %d MB" % (
-                self.budget.memory_bytes // (1024 * 1024))
+        elif self.calls % MEMORY_EVERY == 0:
+            if self.budget.memory_bytes != math.inf and resident_size() - self.rss0 > self.budget.memory_bytes:
+                self.reason = "the query grew the agent's memory by more than its budget of %d MB" % (
+                    self.budget.memory_bytes // (1024 * 1024))
+            elif self.budget.gone is not None and self.budget.gone():
+                self.reason = "the client hung up"
         return self.reason is not None
