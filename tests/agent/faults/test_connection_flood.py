@@ -52,3 +52,20 @@ def test_a_client_whose_idle_connection_was_pushed_out_connects_again(daemons, m
             assert remote.query("SELECT 2 AS two") == (["two"], [("2",)])
     finally:
         remote.close()
+
+
+def test_an_idle_connection_is_closed_after_the_idle_timeout(daemons):
+    # --extensions_idle_timeout (600 s by default) set low: the daemon hangs up on a silent client
+    daemon = daemons({"schedule": {}}, extra_flags=["--extensions_idle_timeout=1"]).start()
+    pid = worker(daemon)[0]
+    before = threads(pid)
+    idle = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        idle.connect(daemon.paths["extensions_socket"])
+        idle.settimeout(60)
+        assert idle.recv(1) == b""          # the daemon closed it: end of stream, not our timeout
+    finally:
+        idle.close()
+    daemon.wait_for(lambda: threads(pid) <= before, "the idle connection's thread to end")
+    flag = daemon.query("SELECT value FROM osquery_flags WHERE name = 'extensions_idle_timeout'")
+    assert flag == [{"value": "1"}]

@@ -168,7 +168,8 @@ class Agent(osquery_tables.Runtime):
                                      options_provider=self._options, shutdown_request=self.stop.set,
                                      budget=self.socket_budget(),
                                      ping_interval=_seconds(self.values.extensions_interval, 3.0),
-                                     default_index=self.values.extensions_default_index)
+                                     default_index=self.values.extensions_default_index,
+                                     idle_timeout=self.values.extensions_idle_timeout)
             server.start()
         except Exception as error:   # pylint: disable=broad-except  # queries still run without the socket
             LOG.error("Cannot start the extension socket %s: %s", self.values.extensions_socket, error)

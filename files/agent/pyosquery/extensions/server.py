@@ -6,7 +6,7 @@ does not block the daemon's health checks or other clients.
 
 Connections are bounded: at most MAX_CLIENTS at once (a new one pushes out the one idle longest,
 so a flood of idle connections cannot lock real clients out or grow the worker past its memory
-limit), and one idle for IDLE_TIMEOUT_S is closed.
+limit), and one idle for `idle_timeout` seconds (--extensions_idle_timeout, 600) is closed.
 """
 
 import logging
@@ -44,13 +44,15 @@ class ExtensionServer:
     """
 
     def __init__(self, path, engine, *, options_provider=dict, extensions_registry=None,
-                 lock=None, shutdown_request=None, budget=None, ping_interval=3.0, default_index=True):
+                 lock=None, shutdown_request=None, budget=None, ping_interval=3.0, default_index=True,
+                 idle_timeout=IDLE_TIMEOUT_S):
         # pylint: disable=too-many-arguments  # the daemon names them by keyword
         self.path = path
         self.lock = lock if lock is not None else threading.Lock()
         self.registry = extensions_registry if extensions_registry is not None else ExtensionRegistry()
         self.tables = ExtensionTables(engine, self.lock, path, default_index)
         self.ping_interval = ping_interval
+        self.idle_timeout = idle_timeout or None     # 0: a connection may stay idle for ever
         self._serving = threading.local()     # the connection each client thread serves
         handler = ManagerHandler(engine, self.lock, options_provider, self.registry, shutdown_request, budget,
                                  self.tables, client_gone=self._client_gone)
@@ -129,7 +131,7 @@ class ExtensionServer:
                 LOG.exception("extension socket: accept failed")
                 time.sleep(0.2)     # e.g. out of file descriptors: do not spin
                 continue
-            connection.settimeout(IDLE_TIMEOUT_S)
+            connection.settimeout(self.idle_timeout)
             if not self._admit(connection):
                 connection.close()
                 continue
