@@ -44,16 +44,18 @@ def glob_walk(top):
     while stack:
         current = stack.pop()
         for entry in _os.scan_dir(current):
-            if entry.name.startswith("."):
+            if entry.name[0] == ".":
                 continue
             try:
                 is_dir = entry.is_dir()
-                if is_dir and not entry.is_symlink():
-                    stack.append(entry.path)
             except OSError:
                 is_dir = False
-            path = _marked(entry.path, is_dir)
-            yield path, parent(path)
+            if is_dir:
+                if not entry.is_symlink():
+                    stack.append(entry.path)
+                yield entry.path + "/", entry.path
+            else:
+                yield entry.path, current
 
 
 def _glob(pattern):
