@@ -9,6 +9,7 @@
 #   make test-load          the timing-sensitive tests beside two busy loops (not part of make test)
 #   .venv/bin/pytest tests/unit    the plugin unit tests without ansible-test (make test-unit runs them with it)
 #   make bench              side-by-side benchmarks, figures written into benchmarks/README.md
+#   make mutate [MODULE=stats]  mutation testing, module by module (tests/mutation; not part of make test)
 
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
@@ -46,7 +47,7 @@ export ANSIBLE_FORCE_COLOR := 0
 export PY_COLORS := 0
 endif
 
-.PHONY: bench help venv deps test test-agent test-agent-oldest test-faults test-load test-unit sanity sanity-copy lint test-lab molecule demo lab-up lab-down lab-status clean
+.PHONY: bench mutate help venv deps test test-agent test-agent-oldest test-faults test-load test-unit sanity sanity-copy lint test-lab molecule demo lab-up lab-down lab-status clean
 
 help:
 	@sed -n '/^$$/q; s/^# \{0,1\}//p' Makefile
@@ -170,6 +171,19 @@ test-lab: venv deps
 # molecule/default: create brings up a lab fleet, converge + idempotence + verify, destroy
 molecule: venv deps $(COLLECTIONS)/ansible_collections/pyosquery/fleet
 	MOLECULE_GLOB='molecule/*/molecule.yml' PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/molecule test --all
+
+# ---------------------------------------------------------------- mutation testing
+
+# Not part of `make test`: cosmic-ray mutates each module of tests/mutation/modules.toml (all, in
+# order, or MODULE=name ...) and runs only that module's test files per mutant, at the lowest CPU
+# priority; kill rates go into tests/README.md. A cut run resumes; FRESH=1 starts each anew.
+MUTATE_TOOL := $(VENV)/.cosmic-ray-8.7.0
+$(MUTATE_TOOL): $(STAMP)
+	$(BIN)/python -m pip install -q --progress-bar off cosmic-ray==8.7.0 2>&1 | { grep -v '$(PIP_NOISE)' || true; }
+	@touch $@
+
+mutate: $(MUTATE_TOOL)
+	nice -n 19 $(BIN)/python tests/mutation/mutate.py $(if $(FRESH),--fresh) $(MODULE)
 
 # ---------------------------------------------------------------- benchmarks
 

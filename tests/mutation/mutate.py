@@ -1,0 +1,226 @@
+"""Mutation testing, module by module, with cosmic-ray: `make mutate [MODULE=name]`.
+
+For each module of tests/mutation/modules.toml: a cosmic-ray session in .build/mutate/<name>.sqlite
+(kept, so a cut run resumes where it stopped while the sources and tests are unchanged), the
+operators cut down to one mutation per operator kind (below), a baseline run, then every mutant
+against the module's own test files only (pytest -x, the module's timeout). The report counts
+killed, survived and equivalent mutants (tests/mutation/equivalent.tsv, each with its reason),
+lists the survivors, and rewrites the module's row of the table in tests/README.md.
+"""
+
+import argparse
+import hashlib
+import json
+import os
+import re
+import sqlite3
+import subprocess
+import sys
+import tomllib
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+BIN = os.path.join(ROOT, ".venv", "bin")
+STATE = os.path.join(ROOT, ".build", "mutate")
+EQUIVALENT = os.path.join(HERE, "equivalent.tsv")
+README = os.path.join(ROOT, "tests", "README.md")
+BEGIN, END = "<!-- mutate:begin -->", "<!-- mutate:end -->"
+
+# cosmic-ray replaces each binary operator with every other one and each comparison with every
+# other one (1059 mutants in the 189 lines of stats.py, most of them killed by a TypeError). Kept,
+# as PIT's default mutators do: arithmetic to its inverse (+ -, * /, // /, % *, ** *), bitwise
+# and shifts to their partner, comparisons to their boundary (< <=, > >=) and their negation
+# (== !=, < >=, > <=, is / is not, in / not in); every other operator of cosmic-ray's is kept whole.
+KEPT = ("Add_Sub Sub_Add Mul_Div Div_Mul FloorDiv_Div Mod_Mul Pow_Mul BitOr_BitAnd BitAnd_BitOr "
+        "BitXor_BitOr LShift_RShift RShift_LShift "
+        "Lt_LtE Lt_GtE LtE_Lt LtE_Gt Gt_GtE Gt_LtE GtE_Gt GtE_Lt Eq_NotEq NotEq_Eq Is_IsNot IsNot_Is "
+        "In_NotIn NotIn_In").split()
+EXCLUDED = ["core/Replace(BinaryOperator|ComparisonOperator)_(?!(%s)$)" % "|".join(KEPT)]
+
+
+def modules():
+    with open(os.path.join(HERE, "modules.toml"), "rb") as handle:
+        return tomllib.load(handle)
+
+
+def source_files(spec):
+    for path in spec["sources"]:
+        full = os.path.join(ROOT, path)
+        if os.path.isdir(full):
+            for name in sorted(os.listdir(full)):
+                if name.endswith(".py"):
+                    yield os.path.join(path, name)
+        else:
+            yield path
+
+
+def fingerprint(paths, text=""):
+    digest = hashlib.sha256(text.encode())
+    for path in paths:
+        for name in sorted(_files(os.path.join(ROOT, path))):
+            with open(name, "rb") as handle:
+                digest.update(name.encode() + handle.read())
+    return digest.hexdigest()
+
+
+def _files(path):
+    if os.path.isfile(path):
+        return [path]
+    return [os.path.join(top, name) for top, _, names in os.walk(path) for name in names if name.endswith(".py")]
+
+
+def cosmic_ray_config(spec):
+    tests = " ".join(spec["tests"])
+    return "\n".join([
+        "[cosmic-ray]",
+        "module-path = %s" % json.dumps(list(source_files(spec))),
+        "timeout = %s" % float(spec.get("timeout", 60)),
+        "excluded-modules = []",
+        'test-command = "%s/pytest -x -q -p no:cacheprovider -p no:randomly %s"' % (BIN, tests),
+        "[cosmic-ray.distributor]",
+        'name = "local"',
+        "[cosmic-ray.filters.operators-filter]",
+        "exclude-operators = %s" % json.dumps(EXCLUDED),
+        "",
+    ])
+
+
+def run(*command):
+    subprocess.run(command, cwd=ROOT, check=True)
+
+
+def prepare(name, spec, fresh=False):
+    """The session for `name`: kept while the sources and settings are unchanged (a cut run goes on
+    where it stopped; changed tests re-run only the survivors), else made anew with a baseline run."""
+    os.makedirs(STATE, exist_ok=True)
+    config, session, stamp = (os.path.join(STATE, name + ext) for ext in (".toml", ".sqlite", ".json"))
+    text = cosmic_ray_config(spec)
+    now = {"sources": fingerprint(source_files(spec), text), "tests": fingerprint(spec["tests"])}
+    kept = json.load(open(stamp)) if os.path.exists(stamp) and os.path.exists(session) and not fresh else {}
+    if kept.get("sources") != now["sources"]:
+        for path in (session, stamp):
+            if os.path.exists(path):
+                os.remove(path)
+        with open(config, "w") as handle:
+            handle.write(text)
+        run(BIN + "/cosmic-ray", "init", config, session)
+        run(BIN + "/cr-filter-operators", session, config)
+        run(BIN + "/cosmic-ray", "baseline", config)
+        kept = {}
+    elif kept.get("tests") != now["tests"]:
+        with sqlite3.connect(session) as db:
+            db.execute("DELETE FROM work_results WHERE test_outcome = 'SURVIVED'")
+    now["seconds"] = kept.get("seconds", 0)         # CPU seconds of the tests, over every run of this session
+    with open(stamp, "w") as handle:
+        json.dump(now, handle)
+    return config, session, stamp
+
+
+def equivalents():
+    """{(file, operator, stripped source line): reason} from equivalent.tsv."""
+    found = {}
+    with open(EQUIVALENT) as handle:
+        for number, line in enumerate(handle, 1):
+            if not line.strip() or line.startswith("#"):
+                continue
+            fields = line.rstrip("\n").split("\t")
+            if len(fields) != 4:
+                sys.exit("%s:%d: expected file, operator, source line and reason, tab-separated" % (EQUIVALENT, number))
+            found[tuple(fields[:3])] = fields[3]
+    return found
+
+
+def results(session):
+    dump = subprocess.run([BIN + "/cosmic-ray", "dump", session], cwd=ROOT, check=True,
+                          capture_output=True, text=True).stdout
+    for line in dump.splitlines():
+        item, result = json.loads(line)
+        yield item["mutations"][0], result
+
+
+def source_line(path, line, cache={}):
+    if path not in cache:
+        with open(os.path.join(ROOT, path)) as handle:
+            cache[path] = handle.read().splitlines()
+    return cache[path][line - 1].strip()
+
+
+def tally(name, session):
+    known = equivalents()
+    counts = {"mutants": 0, "killed": 0, "survived": 0, "equivalent": 0, "pending": 0}
+    survivors = []
+    for mutation, result in results(session):
+        if result and result["worker_outcome"] == "skipped":
+            continue
+        counts["mutants"] += 1
+        if result is None:
+            counts["pending"] += 1
+            continue
+        line = mutation["start_pos"][0]
+        key = (mutation["module_path"], mutation["operator_name"], source_line(mutation["module_path"], line))
+        if result["test_outcome"] != "survived":
+            counts["killed"] += 1
+        elif key in known:
+            counts["equivalent"] += 1
+        else:
+            counts["survived"] += 1
+            survivors.append((mutation, result))
+    judged = counts["mutants"] - counts["equivalent"] - counts["pending"]
+    counts["rate"] = 100.0 * counts["killed"] / judged if judged else 0.0
+    for mutation, result in survivors:
+        print("survived: %s:%d %s" % (mutation["module_path"], mutation["start_pos"][0], mutation["operator_name"]))
+        print("".join("    " + diff_line + "\n" for diff_line in (result.get("diff") or "").splitlines()
+                      if diff_line[:1] in "+-" and diff_line[:3] not in ("+++", "---")), end="")
+    print("%s: %d mutants, %d killed, %d survived, %d equivalent, %d pending: %.1f %% killed"
+          % (name, counts["mutants"], counts["killed"], counts["survived"], counts["equivalent"],
+             counts["pending"], counts["rate"]))
+    return counts
+
+
+def record(name, counts, cpu, wall):
+    """Rewrite `name`'s row of the table between the markers in tests/README.md."""
+    with open(README) as handle:
+        text = handle.read()
+    head, rest = text.split(BEGIN + "\n", 1)
+    table, tail = rest.split(END, 1)
+    rows = [row for row in table.splitlines() if row.strip()]
+    header, rows = rows[:2], {row.split("|")[1].strip(): row for row in rows[2:]}
+    rows[name] = "| %s | %d | %d | %d | %d | %.1f %% | %d s | %d s |" % (
+        name, counts["mutants"], counts["killed"], counts["survived"], counts["equivalent"], counts["rate"], cpu, wall)
+    order = list(modules())
+    body = header + [rows[key] for key in sorted(rows, key=lambda key: order.index(key) if key in order else 99)]
+    with open(README, "w") as handle:
+        handle.write(head + BEGIN + "\n" + "\n".join(body) + "\n" + END + tail)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("module", nargs="*", help="module names from modules.toml (default: all, in order)")
+    parser.add_argument("--report", action="store_true", help="only report the kept sessions, run nothing")
+    parser.add_argument("--fresh", action="store_true", help="a new session even if the sources are unchanged")
+    args = parser.parse_args()
+    table = modules()
+    unknown = [name for name in args.module if name not in table]
+    if unknown:
+        sys.exit("mutate: unknown module %s (known: %s)" % (", ".join(unknown), ", ".join(table)))
+    os.environ["PYTHONDONTWRITEBYTECODE"] = "1"     # a mutant written in the same second as the last must not reuse its .pyc
+    for name in args.module or list(table):
+        session = os.path.join(STATE, name + ".sqlite")
+        if not args.report:
+            config, session, stamp = prepare(name, table[name], args.fresh)
+            before = os.times()
+            run(BIN + "/cosmic-ray", "exec", config, session)
+            after = os.times()
+            with open(stamp) as handle:
+                kept = json.load(handle)
+            kept["seconds"] += (after.children_user + after.children_system
+                                - before.children_user - before.children_system)
+            with open(stamp, "w") as handle:
+                json.dump(kept, handle)
+        counts = tally(name, session)
+        if not args.report and not counts["pending"]:
+            record(name, counts, kept["seconds"], after.elapsed - before.elapsed)
+
+
+if __name__ == "__main__":
+    main()
