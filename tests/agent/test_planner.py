@@ -3,6 +3,7 @@
 import pytest
 
 from pyosquery.sql.engine import Engine
+from pyosquery.sql.planner import CONSTANT, Plan, Planner
 from pyosquery.sql.vtable import QueryError
 from pyosquery.tables import processes
 
@@ -85,3 +86,13 @@ def test_plan_numbers_name_their_table_and_where_each_value_comes_from(engine):
     sources = {plan.table: dict(zip(plan.pushed, plan.sources)) for plan in plans}
     assert sources["users"][("uid", "=")] == "set" and sources["users"][("username", "=")] == "constant"
     assert sources["processes"] == {("pid", "="): "runtime"}
+
+
+def test_an_equality_narrows_a_thousandfold_a_pattern_tenfold(engine):
+    # SQLite picks among plans (and join orders) by these costs: each `=` divides the full
+    # scan's by 1000, each LIKE/GLOB by 10, so a plan with more constraints always wins
+    cost = Planner(engine.tables["processes"])._cost    # pylint: disable=protected-access
+    assert cost(Plan("processes", (), (), None, False)) == 1e6
+    assert cost(Plan("processes", (("pid", "="), ("name", "LIKE")), (CONSTANT, CONSTANT), None, False)) == 100
+    assert cost(Plan("processes", (("name", "GLOB"),), (CONSTANT,), None, False)) == 1e5
+    assert cost(Plan("hash", (), (), None, True)) == 1e15

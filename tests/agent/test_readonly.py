@@ -1,5 +1,7 @@
 """No query can change state: writes, ATTACH, load_extension and PRAGMA writes are refused."""
 
+import re
+
 import apsw
 import pytest
 
@@ -64,3 +66,19 @@ def test_read_only_pragmas_work(engine):
 
 def test_reads_and_functions_work(engine):
     assert engine.query("SELECT upper('a'), count(*) > 0 FROM processes")[1] == [("A", 1)]
+
+
+@pytest.mark.parametrize("sql, message", [
+    ("PRAGMA journal_mode = WAL", "refused: PRAGMA journal_mode=WAL;"),
+    ("PRAGMA foreign_keys", "refused: PRAGMA foreign_keys;"),
+    ("CREATE TABLE t (a)", "refused: schema change;"),
+    ("BEGIN", "refused: TRANSACTION BEGIN;"),
+    ("/* a comment first */ REINDEX nocase", "refused: REINDEX;"),
+])
+def test_the_refusal_names_what_was_refused(engine, sql, message):
+    with pytest.raises(ReadOnlyError, match="^%s pyosquery SQL is read-only$" % re.escape(message)):
+        engine.query(sql)
+
+
+def test_a_comment_before_a_select_is_no_write(engine):
+    assert engine.query("/* why */ -- and how\n SELECT 1")[1] == [(1,)]

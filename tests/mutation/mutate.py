@@ -193,10 +193,24 @@ def record(name, counts, cpu, wall):
         handle.write(head + BEGIN + "\n" + "\n".join(body) + "\n" + END + tail)
 
 
+def exercise(name, spec, fresh):
+    """Run the pending mutants of `name`; add the tests' CPU time to its stamp, with this run's wall time."""
+    config, session, stamp = prepare(name, spec, fresh)
+    before = os.times()
+    run(BIN + "/cosmic-ray", "exec", config, session)
+    after = os.times()
+    with open(stamp) as handle:
+        kept = json.load(handle)
+    kept["seconds"] += after.children_user + after.children_system - before.children_user - before.children_system
+    kept["wall"] = after.elapsed - before.elapsed
+    with open(stamp, "w") as handle:
+        json.dump(kept, handle)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("module", nargs="*", help="module names from modules.toml (default: all, in order)")
-    parser.add_argument("--report", action="store_true", help="only report the kept sessions, run nothing")
+    parser.add_argument("--report", action="store_true", help="only report (and record) the kept sessions, run nothing")
     parser.add_argument("--fresh", action="store_true", help="a new session even if the sources are unchanged")
     args = parser.parse_args()
     table = modules()
@@ -205,21 +219,14 @@ def main():
         sys.exit("mutate: unknown module %s (known: %s)" % (", ".join(unknown), ", ".join(table)))
     os.environ["PYTHONDONTWRITEBYTECODE"] = "1"     # a mutant written in the same second as the last must not reuse its .pyc
     for name in args.module or list(table):
-        session = os.path.join(STATE, name + ".sqlite")
+        session, stamp = (os.path.join(STATE, name + ext) for ext in (".sqlite", ".json"))
         if not args.report:
-            config, session, stamp = prepare(name, table[name], args.fresh)
-            before = os.times()
-            run(BIN + "/cosmic-ray", "exec", config, session)
-            after = os.times()
+            exercise(name, table[name], args.fresh)
+        counts = tally(name, session)
+        if not counts["pending"]:
             with open(stamp) as handle:
                 kept = json.load(handle)
-            kept["seconds"] += (after.children_user + after.children_system
-                                - before.children_user - before.children_system)
-            with open(stamp, "w") as handle:
-                json.dump(kept, handle)
-        counts = tally(name, session)
-        if not args.report and not counts["pending"]:
-            record(name, counts, kept["seconds"], after.elapsed - before.elapsed)
+            record(name, counts, kept["seconds"], kept.get("wall", 0))
 
 
 if __name__ == "__main__":

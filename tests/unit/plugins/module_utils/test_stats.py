@@ -153,3 +153,46 @@ def test_compare_reports_the_test_and_its_effect():
     assert result["p_value"] == pytest.approx(1 / 252)          # one of 10-choose-5 orderings
     assert (result["cliffs_delta"], result["common_language"]) == (1.0, 1.0)
     assert (result["median_x"], result["median_y"], result["median_shift"]) == (13, 3, pytest.approx(10 / 3))
+
+
+# edges found by `make mutate` (tests/README.md)
+
+def test_a_percentile_below_one_is_allowed():
+    assert stats.percentile([3, 1, 2], 0.5) == 1
+
+
+def test_unknown_rule_is_named():
+    with pytest.raises(ValueError, match="unknown rule 'median'"):
+        stats.percentile([1, 2], 50, "median")
+
+
+def test_summary_takes_the_50th_and_95th_percentiles():
+    values = list(range(1, 101))
+    assert stats.summary(values) == {"p50": 50, "p95": 95, "max": 100}
+
+
+def test_eight_values_are_exact_nine_normal():
+    # the smaller sample decides: 8 values exact, 9 the normal approximation (scipy's "auto")
+    assert stats.mann_whitney_u(list(range(8)), list(range(10, 20)))["method"] == "exact"
+    assert stats.mann_whitney_u(list(range(9)), list(range(10, 20)))["method"] == "normal"
+
+
+def test_a_two_sided_p_value_stops_at_one():
+    # U exactly in the middle: both tails hold more than half of the orderings (exact) or of the area
+    assert stats.mann_whitney_u([1, 4], [2, 3])["p_value"] == 1.0
+    assert stats.mann_whitney_u([1, 4], [2, 3], method="normal")["p_value"] == 1.0
+
+
+def test_one_value_each_still_has_a_normal_approximation():
+    # variance m*n/12*(m+n+1) = 0.25: small, but not zero
+    result = stats.mann_whitney_u([2], [1], stats.GREATER, method="normal")
+    assert (result["z"], result["p_value"]) == (0.0, 0.5)
+
+
+def test_median_shift_over_a_median_below_one():
+    assert stats.median_shift([1], [0.5]) == pytest.approx(1.0)
+
+
+def test_unknown_method_is_named():
+    with pytest.raises(ValueError, match="unknown method 'bootstrap'"):
+        stats.mann_whitney_u([1], [2], method="bootstrap")
