@@ -138,11 +138,13 @@ def results(session):
         yield item["mutations"][0], result
 
 
-def source_line(path, line, cache={}):
-    if path not in cache:
-        with open(os.path.join(ROOT, path)) as handle:
-            cache[path] = handle.read().splitlines()
-    return cache[path][line - 1].strip()
+def original_line(diff):
+    """The mutated line as it is in the source, from the mutant's diff (the file on disk may be
+    another mutant's while a run goes on)."""
+    for line in (diff or "").splitlines():
+        if line.startswith("-") and not line.startswith("---"):
+            return line[1:].strip()
+    return ""
 
 
 def tally(name, session):
@@ -156,8 +158,7 @@ def tally(name, session):
         if result is None:
             counts["pending"] += 1
             continue
-        line = mutation["start_pos"][0]
-        key = (mutation["module_path"], mutation["operator_name"], source_line(mutation["module_path"], line))
+        key = (mutation["module_path"], mutation["operator_name"], original_line(result["diff"]))
         if result["test_outcome"] != "survived":
             counts["killed"] += 1
         elif key in known:

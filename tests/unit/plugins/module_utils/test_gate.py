@@ -3,7 +3,7 @@
 import pytest
 
 from ansible_collections.pyosquery.fleet.plugins.module_utils.gate import judge
-from ansible_collections.pyosquery.fleet.plugins.module_utils.gate_settings import DEFAULTS, SETTINGS, GateError
+from ansible_collections.pyosquery.fleet.plugins.module_utils.gate_settings import DEFAULTS, MIB, SETTINGS, GateError
 from ansible_collections.pyosquery.fleet.plugins.module_utils.shard import machine_shard
 from ansible_collections.pyosquery.fleet.tests.unit.plugins.schedule_data import (
     FakeAgent, agent_down, cost, unreachable)
@@ -407,3 +407,41 @@ def test_a_malformed_result_names_host_and_path():
 def test_every_setting_has_a_default_and_a_reason():
     assert set(DEFAULTS) == {key for key, _default, _kind, _reason in SETTINGS}
     assert all(len(reason) > 40 for _key, _default, _kind, reason in SETTINGS)
+
+
+# found by `make mutate` (tests/README.md)
+
+def test_memory_budgets_are_in_mebibytes():
+    # memory_p95 is 16 MiB: 1 MiB of growth per run is well within it, 20 MiB is over it
+    assert Stage().push(cost(cpu_ms=20, wall_ms=25, memory=MIB, output_size=300)).soak().judge()["decision"] == "promote"
+    decision = Stage().push(cost(cpu_ms=20, wall_ms=25, memory=20 * MIB, output_size=300)).soak().judge()
+    assert decision["decision"] == "rollback"
+    assert decision["reasons"][0].startswith("pack_rollout_users: p95 memory growth per run is 2")
+    assert "MiB, over its budget of 16.0 MiB" in decision["reasons"][0]
+
+
+def test_worst_hosts_come_costliest_first():
+    ratios = [entry["ratio"] for entry in cheap_stage().judge()["worst_hosts"]]
+    assert ratios == sorted(ratios, reverse=True) and ratios[0] > ratios[-1]
+
+
+def test_the_comparison_says_which_design_it_made():
+    assert Stage(count=6).push().soak(seconds=600).judge()["comparison"]["reason"] == \
+        "made: stage hosts during the stage against before it"
+    assert Stage(count=12, shard=35).push().soak(seconds=600).judge()["comparison"]["reason"] == \
+        "made: stage hosts against hosts without the queries, same window"
+
+
+def test_the_agent_s_total_cpu_rate_before_and_during_the_stage():
+    # the other queries take 8 ms every 10 s and 3 ms every 30 s (0.9 ms/s); the new one adds 20 ms every 20 s
+    total = Stage(count=6).push().soak(seconds=600).judge()["comparison"]["figures"]["total_cpu_ms_per_s"]
+    assert (total["made"], total["gates"], total["slowdown"]) == (True, False, False)
+    assert total["median_y"] == pytest.approx(0.9, rel=0.15)
+    assert total["median_x"] == pytest.approx(1.9, rel=0.15)
+
+
+def test_no_total_cpu_comparison_without_cpu_before_the_stage():
+    stage = Stage(count=12, shard=35, other_cost=cost(cpu_ms=0, wall_ms=0), other_jitter=0).push().soak(seconds=600)
+    total = stage.judge()["comparison"]["figures"]["total_cpu_ms_per_s"]
+    assert total == {"made": False, "gates": False, "slowdown": False,
+                     "reason": "no host had CPU figures covering both windows"}
