@@ -5,6 +5,7 @@ import pytest
 from pyosquery.sql.engine import Engine
 from pyosquery.sql.planner import CONSTANT, Plan, Planner
 from pyosquery.sql.vtable import QueryError
+from pyosquery.tables.spec import Column, Table
 from pyosquery.tables import processes
 
 
@@ -96,3 +97,36 @@ def test_an_equality_narrows_a_thousandfold_a_pattern_tenfold(engine):
     assert cost(Plan("processes", (("pid", "="), ("name", "LIKE")), (CONSTANT, CONSTANT), None, False)) == 100
     assert cost(Plan("processes", (("name", "GLOB"),), (CONSTANT,), None, False)) == 1e5
     assert cost(Plan("hash", (), (), None, True)) == 1e15
+
+
+def synthetic(columns, rows):
+    """An engine serving one table `t` of `columns` (name, type, flags) whose generator ignores
+    every constraint (a generator may return more than asked) and yields only the used columns."""
+    columns = [Column(name, type_, flags) for name, type_, flags in columns]
+
+    def generate(context):
+        return [{name: value for name, value in row.items() if context.uses(name)} for row in rows]
+    return Engine(tables={"t": Table("t", "synthetic", "", "", "", columns)}, generators={"t": generate})
+
+
+def test_sqlite_rechecks_what_the_generator_returns_but_not_an_additional_input():
+    rows = [{"k": k, "include_more": 0} for k in (1, 2, 3)]
+    engine = synthetic([("k", "INTEGER", ["index"]), ("include_more", "INTEGER", ["additional", "hidden"])], rows)
+    assert engine.query("SELECT k FROM t WHERE k = 2")[1] == [(2,)]
+    # `additional = 1` is an input to the generator, not a filter on what it returns
+    assert engine.query("SELECT k FROM t WHERE include_more = 1")[1] == [(1,), (2,), (3,)]
+
+
+def test_a_wide_table_computes_the_columns_after_the_64th():
+    # SQLite's colUsed has one bit for "column 63 or later": the generator must compute them all
+    engine = synthetic([("c%d" % i, "INTEGER", []) for i in range(70)], [{"c%d" % i: i for i in range(70)}])
+    assert engine.query("SELECT c2, c66 FROM t")[1] == [(2, 66)]
+
+
+def test_alias_columns_read_their_column(engine):
+    assert engine.query("SELECT datetime = date_time FROM time")[1] == [(1,)]
+
+
+def test_a_constraint_that_cannot_be_pushed_does_not_hide_the_next():
+    engine = synthetic([("a", "TEXT", []), ("k", "INTEGER", ["required"])], [{"a": "x", "k": 2}])
+    assert engine.query("SELECT k FROM t WHERE a > 'a' AND k = 2")[1] == [(2,)]
