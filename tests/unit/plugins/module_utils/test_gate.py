@@ -3,7 +3,7 @@
 import pytest
 
 from ansible_collections.pyosquery.fleet.plugins.module_utils.gate import judge
-from ansible_collections.pyosquery.fleet.plugins.module_utils.gate_settings import DEFAULTS, MIB, SETTINGS, GateError
+from ansible_collections.pyosquery.fleet.plugins.module_utils.gate_settings import DEFAULTS, MIB, SETTINGS, GateError, settings
 from ansible_collections.pyosquery.fleet.plugins.module_utils.shard import machine_shard
 from ansible_collections.pyosquery.fleet.tests.unit.plugins.schedule_data import (
     FakeAgent, agent_down, cost, unreachable)
@@ -372,6 +372,7 @@ def test_a_comparison_of_tied_figures_finds_nothing():
     ({"budget": {"queries": {NEW: {"min_executions": 1}}}},
      r"budget\.queries\.pack_rollout_users\.min_executions: not a per-query budget"),
     ({"stage": {"shard": 150}}, r"stage\.shard: expected a whole number from 0 to 100"),
+    ({"stage": {"shard": 101}}, r"stage\.shard: expected a whole number from 0 to 100 \(or none\), got 101"),
     ({"stage": {"hosts": "workstations"}}, r"stage\.hosts: expected the list of inventory hosts targeted"),
     ({"spent": -1}, "spent: expected the number of host failures"),
 ])
@@ -445,3 +446,25 @@ def test_no_total_cpu_comparison_without_cpu_before_the_stage():
     total = stage.judge()["comparison"]["figures"]["total_cpu_ms_per_s"]
     assert total == {"made": False, "gates": False, "slowdown": False,
                      "reason": "no host had CPU figures covering both windows"}
+
+
+def test_every_default_passes_its_own_check():
+    assert settings(dict(DEFAULTS)) == (DEFAULTS, {})
+
+
+def test_shard_zero_means_every_host():
+    assert cheap_stage().judge(stage={"name": "all", "shard": 0})["decision"] == "promote"
+
+
+def test_a_run_exactly_at_the_maximum_is_no_host_failure():
+    stage = Stage()
+    for agent in stage.agents.values():
+        agent.add(NEW, 20, cost(cpu_ms=1000, wall_ms=1000), jitter=0)
+    decision = stage.soak().judge(budget={"duty_share": 1.0, "cpu_ms_max": 1000})
+    assert (decision["decision"], decision["failures"]["this_stage"]) == ("promote", 0)
+
+
+def test_the_comparison_takes_the_last_runs_of_each_query_a_side():
+    # 20 runs a side of each of the two other queries on each of 6 hosts, however many ran
+    figures = Stage(count=6).push().soak(seconds=1200).judge()["comparison"]["figures"]["cpu_ms"]
+    assert (figures["n_x"], figures["n_y"]) == (6 * 40, 6 * 40)
