@@ -176,14 +176,15 @@ molecule: venv deps $(COLLECTIONS)/ansible_collections/pyosquery/fleet
 
 # Not part of `make test`: cosmic-ray mutates each module of tests/mutation/modules.toml (all, in
 # order, or MODULE=name ...) and runs only that module's test files per mutant, at the lowest CPU
-# priority; kill rates go into tests/README.md. A cut run resumes; FRESH=1 starts each anew.
+# priority; kill rates go into tests/README.md. A cut run resumes; FRESH=1 starts each anew;
+# SAMPLE=N makes a new session of N mutants drawn at random (for a module too slow to run whole).
 MUTATE_TOOL := $(VENV)/.cosmic-ray-8.7.0
 $(MUTATE_TOOL): $(STAMP)
 	$(BIN)/python -m pip install -q --progress-bar off cosmic-ray==8.7.0 2>&1 | { grep -v '$(PIP_NOISE)' || true; }
 	@touch $@
 
 mutate: $(MUTATE_TOOL)
-	nice -n 19 $(BIN)/python tests/mutation/mutate.py $(if $(FRESH),--fresh) $(MODULE)
+	nice -n 19 $(BIN)/python tests/mutation/mutate.py $(if $(FRESH),--fresh) $(if $(SAMPLE),--sample $(SAMPLE)) $(MODULE)
 
 # ---------------------------------------------------------------- benchmarks
 

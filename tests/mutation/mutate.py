@@ -13,6 +13,7 @@ import hashlib
 import json
 import os
 import re
+import random
 import sqlite3
 import subprocess
 import sys
@@ -25,6 +26,7 @@ STATE = os.path.join(ROOT, ".build", "mutate")
 EQUIVALENT = os.path.join(HERE, "equivalent.tsv")
 README = os.path.join(ROOT, "tests", "README.md")
 BEGIN, END = "<!-- mutate:begin -->", "<!-- mutate:end -->"
+SAMPLED_OUT = "sampled out"
 
 # cosmic-ray replaces each binary operator with every other one and each comparison with every
 # other one (1059 mutants in the 189 lines of stats.py, most of them killed by a TypeError). Kept,
@@ -89,7 +91,18 @@ def run(*command):
     subprocess.run(command, cwd=ROOT, check=True)
 
 
-def prepare(name, spec, fresh=False):
+def sample(session, keep):
+    """Leave `keep` of the pending mutants, chosen at random, and set the others aside ("sampled
+    out": neither run nor counted) so a slow module can be measured on a random sample."""
+    with sqlite3.connect(session) as db:
+        pending = [job for (job,) in db.execute(
+            "SELECT job_id FROM work_items WHERE job_id NOT IN (SELECT job_id FROM work_results)")]
+        random.shuffle(pending)
+        db.executemany("INSERT INTO work_results (job_id, worker_outcome, output) VALUES (?, 'SKIPPED', ?)",
+                       [(job, SAMPLED_OUT) for job in pending[keep:]])
+
+
+def prepare(name, spec, fresh=False, keep=None):
     """The session for `name`: kept while the sources and settings are unchanged (a cut run goes on
     where it stopped; changed tests re-run only the survivors), else made anew with a baseline run."""
     os.makedirs(STATE, exist_ok=True)
@@ -106,6 +119,8 @@ def prepare(name, spec, fresh=False):
         run(BIN + "/cosmic-ray", "init", config, session)
         run(BIN + "/cr-filter-operators", session, config)
         run(BIN + "/cosmic-ray", "baseline", config)
+        if keep is not None:
+            sample(session, keep)
         kept = {}
     elif kept.get("tests") != now["tests"]:
         with sqlite3.connect(session) as db:
@@ -149,10 +164,11 @@ def original_line(diff):
 
 def tally(name, session):
     known = equivalents()
-    counts = {"mutants": 0, "killed": 0, "survived": 0, "equivalent": 0, "pending": 0}
+    counts = {"mutants": 0, "killed": 0, "survived": 0, "equivalent": 0, "pending": 0, "sampled out": 0}
     survivors = []
     for mutation, result in results(session):
         if result and result["worker_outcome"] == "skipped":
+            counts["sampled out"] += result["output"] == SAMPLED_OUT
             continue
         counts["mutants"] += 1
         if result is None:
@@ -172,10 +188,16 @@ def tally(name, session):
         print("survived: %s:%d %s" % (mutation["module_path"], mutation["start_pos"][0], mutation["operator_name"]))
         print("".join("    " + diff_line + "\n" for diff_line in (result.get("diff") or "").splitlines()
                       if diff_line[:1] in "+-" and diff_line[:3] not in ("+++", "---")), end="")
-    print("%s: %d mutants, %d killed, %d survived, %d equivalent, %d pending: %.1f %% killed"
-          % (name, counts["mutants"], counts["killed"], counts["survived"], counts["equivalent"],
+    print("%s: %s mutants, %d killed, %d survived, %d equivalent, %d pending: %.1f %% killed"
+          % (name, mutants(counts), counts["killed"], counts["survived"], counts["equivalent"],
              counts["pending"], counts["rate"]))
     return counts
+
+
+def mutants(counts):
+    if not counts["sampled out"]:
+        return "%d" % counts["mutants"]
+    return "%d (random sample of %d)" % (counts["mutants"], counts["mutants"] + counts["sampled out"])
 
 
 def record(name, counts, cpu, wall):
@@ -186,17 +208,17 @@ def record(name, counts, cpu, wall):
     table, tail = rest.split(END, 1)
     rows = [row for row in table.splitlines() if row.strip()]
     header, rows = rows[:2], {row.split("|")[1].strip(): row for row in rows[2:]}
-    rows[name] = "| %s | %d | %d | %d | %d | %.1f %% | %d s | %d s |" % (
-        name, counts["mutants"], counts["killed"], counts["survived"], counts["equivalent"], counts["rate"], cpu, wall)
+    rows[name] = "| %s | %s | %d | %d | %d | %.1f %% | %d s | %d s |" % (
+        name, mutants(counts), counts["killed"], counts["survived"], counts["equivalent"], counts["rate"], cpu, wall)
     order = list(modules())
     body = header + [rows[key] for key in sorted(rows, key=lambda key: order.index(key) if key in order else 99)]
     with open(README, "w") as handle:
         handle.write(head + BEGIN + "\n" + "\n".join(body) + "\n" + END + tail)
 
 
-def exercise(name, spec, fresh):
+def exercise(name, spec, fresh, keep):
     """Run the pending mutants of `name`; add the tests' CPU time to its stamp, with this run's wall time."""
-    config, session, stamp = prepare(name, spec, fresh)
+    config, session, stamp = prepare(name, spec, fresh, keep)
     before = os.times()
     run(BIN + "/cosmic-ray", "exec", config, session)
     after = os.times()
@@ -213,6 +235,7 @@ def main():
     parser.add_argument("module", nargs="*", help="module names from modules.toml (default: all, in order)")
     parser.add_argument("--report", action="store_true", help="only report (and record) the kept sessions, run nothing")
     parser.add_argument("--fresh", action="store_true", help="a new session even if the sources are unchanged")
+    parser.add_argument("--sample", type=int, metavar="N", help="a new session runs only N of its mutants, at random")
     args = parser.parse_args()
     table = modules()
     unknown = [name for name in args.module if name not in table]
@@ -222,7 +245,7 @@ def main():
     for name in args.module or list(table):
         session, stamp = (os.path.join(STATE, name + ext) for ext in (".sqlite", ".json"))
         if not args.report:
-            exercise(name, table[name], args.fresh)
+            exercise(name, table[name], args.fresh, args.sample)
         counts = tally(name, session)
         if not counts["pending"]:
             with open(stamp) as handle:
