@@ -3,6 +3,7 @@
 import pytest
 
 from pyosquery import flags
+from pyosquery.flags import definitions
 
 
 def write(tmp_path, name, text):
@@ -257,3 +258,32 @@ def test_help_lists_flags_by_class_without_hidden_ones():
     assert "shell-only" not in text and "--json" not in text
     shell = flags.help_text("pyosqueryi", "1.0", "[OPTION]... [SQL STATEMENT]", shell=True)
     assert "pyosqueryi shell-only CLI flags:" in shell and "    --json " in shell and "    --A VALUE " in shell
+
+
+def test_the_largest_uint32_is_in_range():
+    values, _ = parse(["--aws_proxy_port=4294967295"])
+    assert values.aws_proxy_port == 4294967295
+
+
+def chain(tmp_path, count):
+    """count flagfiles, each naming the next; the last sets --verbose."""
+    paths = [str(tmp_path / ("f%d" % i)) for i in range(count)]
+    for path, following in zip(paths, paths[1:] + [None]):
+        with open(path, "w") as handle:
+            handle.write("--flagfile=%s\n" % following if following else "--verbose\n")
+    return paths
+
+
+def test_flagfiles_nest_nine_deep_and_no_deeper(tmp_path):
+    paths = chain(tmp_path, 10)
+    values, _ = parse(["--flagfile=" + paths[1]])
+    assert values.verbose is True
+    with pytest.raises(flags.FlagError, match="f9: flagfiles nest too deeply"):
+        parse(["--flagfile=" + paths[0]])
+
+
+def test_a_bad_definition_names_its_line(tmp_path):
+    path = write(tmp_path, "flags.tsv", "name\ttype\tdefault\tkind\teffect\tdescription\n"
+                                        "verbose\tbool\tfalse\tFLAG\tmaybe\tx\n")
+    with pytest.raises(ValueError, match=r"flags\.tsv:2: bad type, kind or effect"):
+        definitions._load(path)     # pylint: disable=protected-access
