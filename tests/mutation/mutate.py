@@ -103,19 +103,20 @@ def sample(session, keep):
 
 
 def prepare(name, spec, fresh=False, keep=None):
-    """The session for `name`: kept while the sources and settings are unchanged (a cut run goes on
-    where it stopped; changed tests re-run only the survivors), else made anew with a baseline run."""
+    """The session for `name`: kept while its sources and the operators are unchanged (a cut run
+    goes on where it stopped; changed tests or test settings re-run only the survivors), else made
+    anew with a baseline run."""
     os.makedirs(STATE, exist_ok=True)
     config, session, stamp = (os.path.join(STATE, name + ext) for ext in (".toml", ".sqlite", ".json"))
     text = cosmic_ray_config(spec)
-    now = {"sources": fingerprint(source_files(spec), text), "tests": fingerprint(spec["tests"])}
+    with open(config, "w") as handle:
+        handle.write(text)
+    now = {"sources": fingerprint(source_files(spec), json.dumps(EXCLUDED)), "tests": fingerprint(spec["tests"], text)}
     kept = json.load(open(stamp)) if os.path.exists(stamp) and os.path.exists(session) and not fresh else {}
     if kept.get("sources") != now["sources"]:
         for path in (session, stamp):
             if os.path.exists(path):
                 os.remove(path)
-        with open(config, "w") as handle:
-            handle.write(text)
         run(BIN + "/cosmic-ray", "init", config, session)
         run(BIN + "/cr-filter-operators", session, config)
         run(BIN + "/cosmic-ray", "baseline", config)
