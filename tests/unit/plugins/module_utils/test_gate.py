@@ -468,3 +468,11 @@ def test_the_comparison_takes_the_last_runs_of_each_query_a_side():
     # 20 runs a side of each of the two other queries on each of 6 hosts, however many ran
     figures = Stage(count=6).push().soak(seconds=1200).judge()["comparison"]["figures"]["cpu_ms"]
     assert (figures["n_x"], figures["n_y"]) == (6 * 40, 6 * 40)
+
+
+def test_the_reasons_show_ten_host_failures_and_count_the_rest():
+    stage = Stage(count=12).push(cost(cpu_ms=20, output_size=400 * 1024)).soak()
+    reasons = stage.judge()["reasons"]
+    failures = [reason for reason in reasons if "over the per-run maximum" in reason]
+    assert len(failures) == 10
+    assert reasons[-1] == "and 2 more like these (see hosts.<host>.failures)."
