@@ -260,9 +260,14 @@ def test_help_lists_flags_by_class_without_hidden_ones():
     assert "pyosqueryi shell-only CLI flags:" in shell and "    --json " in shell and "    --A VALUE " in shell
 
 
-def test_the_largest_uint32_is_in_range():
-    values, _ = parse(["--aws_proxy_port=4294967295"])
-    assert values.aws_proxy_port == 4294967295
+def test_integer_types_take_their_whole_range():
+    values, _ = parse(["--aws_proxy_port=4294967295", "--audit_backlog_limit=-2147483648",
+                       "--audit_backlog_wait_time=2147483647"])
+    assert (values.aws_proxy_port, values.audit_backlog_limit, values.audit_backlog_wait_time) == \
+        (4294967295, -2147483648, 2147483647)
+    for argv in (["--audit_backlog_limit=2147483648"], ["--audit_backlog_limit=-2147483649"]):
+        with pytest.raises(flags.FlagError, match="out of range -2147483648..2147483647"):
+            parse(argv)
 
 
 def chain(tmp_path, count):
@@ -282,8 +287,9 @@ def test_flagfiles_nest_nine_deep_and_no_deeper(tmp_path):
         parse(["--flagfile=" + paths[0]])
 
 
-def test_a_bad_definition_names_its_line(tmp_path):
-    path = write(tmp_path, "flags.tsv", "name\ttype\tdefault\tkind\teffect\tdescription\n"
-                                        "verbose\tbool\tfalse\tFLAG\tmaybe\tx\n")
+@pytest.mark.parametrize("line", ["verbose\tboolean\tfalse\tFLAG\tyes\tx", "verbose\tbool\tfalse\tFLAGS\tyes\tx",
+                                  "verbose\tbool\tfalse\tFLAG\tmaybe\tx"])
+def test_a_bad_definition_names_its_line(tmp_path, line):
+    path = write(tmp_path, "flags.tsv", "name\ttype\tdefault\tkind\teffect\tdescription\n" + line + "\n")
     with pytest.raises(ValueError, match=r"flags\.tsv:2: bad type, kind or effect"):
         definitions._load(path)     # pylint: disable=protected-access
