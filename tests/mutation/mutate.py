@@ -1,18 +1,17 @@
 """Mutation testing, module by module, with cosmic-ray: `make mutate [MODULE=name]`.
 
 For each module of tests/mutation/modules.toml: a cosmic-ray session in .build/mutate/<name>.sqlite
-(kept, so a cut run resumes where it stopped while the sources and tests are unchanged), the
-operators cut down to one mutation per operator kind (below), a baseline run, then every mutant
-against the module's own test files only (pytest -x, the module's timeout). The report counts
+(kept, see prepare), the operators cut down as PIT's defaults (KEPT below), a baseline run, then
+every mutant against the module's own test files only (pytest -x, the module's timeout; cosmic-ray
+runs them without writing .pyc files, so a mutant never reuses another's). The report counts
 killed, survived and equivalent mutants (tests/mutation/equivalent.tsv, each with its reason),
-lists the survivors, and rewrites the module's row of the table in tests/README.md.
+lists the survivors with their diffs, and rewrites the module's row of the table in tests/README.md.
 """
 
 import argparse
 import hashlib
 import json
 import os
-import re
 import random
 import sqlite3
 import subprocess
@@ -109,10 +108,10 @@ def prepare(name, spec, fresh=False, keep=None):
     os.makedirs(STATE, exist_ok=True)
     config, session, stamp = (os.path.join(STATE, name + ext) for ext in (".toml", ".sqlite", ".json"))
     text = cosmic_ray_config(spec)
-    with open(config, "w") as handle:
+    with open(config, "w", encoding="utf-8") as handle:
         handle.write(text)
     now = {"sources": fingerprint(source_files(spec), json.dumps(EXCLUDED)), "tests": fingerprint(spec["tests"], text)}
-    kept = json.load(open(stamp)) if os.path.exists(stamp) and os.path.exists(session) and not fresh else {}
+    kept = read_json(stamp) if os.path.exists(stamp) and os.path.exists(session) and not fresh else {}
     if kept.get("sources") != now["sources"]:
         for path in (session, stamp):
             if os.path.exists(path):
@@ -127,15 +126,24 @@ def prepare(name, spec, fresh=False, keep=None):
         with sqlite3.connect(session) as db:
             db.execute("DELETE FROM work_results WHERE test_outcome = 'SURVIVED'")
     now["seconds"] = kept.get("seconds", 0)         # CPU seconds of the tests, over every run of this session
-    with open(stamp, "w") as handle:
-        json.dump(now, handle)
+    write_json(stamp, now)
     return config, session, stamp
+
+
+def read_json(path):
+    with open(path, encoding="utf-8") as handle:
+        return json.load(handle)
+
+
+def write_json(path, value):
+    with open(path, "w", encoding="utf-8") as handle:
+        json.dump(value, handle)
 
 
 def equivalents():
     """{(file, operator, stripped source line): reason} from equivalent.tsv."""
     found = {}
-    with open(EQUIVALENT) as handle:
+    with open(EQUIVALENT, encoding="utf-8") as handle:
         for number, line in enumerate(handle, 1):
             if not line.strip() or line.startswith("#"):
                 continue
@@ -203,7 +211,7 @@ def mutants(counts):
 
 def record(name, counts, cpu, wall):
     """Rewrite `name`'s row of the table between the markers in tests/README.md."""
-    with open(README) as handle:
+    with open(README, encoding="utf-8") as handle:
         text = handle.read()
     head, rest = text.split(BEGIN + "\n", 1)
     table, tail = rest.split(END, 1)
@@ -213,7 +221,7 @@ def record(name, counts, cpu, wall):
         name, mutants(counts), counts["killed"], counts["survived"], counts["equivalent"], counts["rate"], cpu, wall)
     order = list(modules())
     body = header + [rows[key] for key in sorted(rows, key=lambda key: order.index(key) if key in order else 99)]
-    with open(README, "w") as handle:
+    with open(README, "w", encoding="utf-8") as handle:
         handle.write(head + BEGIN + "\n" + "\n".join(body) + "\n" + END + tail)
 
 
@@ -223,12 +231,10 @@ def exercise(name, spec, fresh, keep):
     before = os.times()
     run(BIN + "/cosmic-ray", "exec", config, session)
     after = os.times()
-    with open(stamp) as handle:
-        kept = json.load(handle)
+    kept = read_json(stamp)
     kept["seconds"] += after.children_user + after.children_system - before.children_user - before.children_system
     kept["wall"] = after.elapsed - before.elapsed
-    with open(stamp, "w") as handle:
-        json.dump(kept, handle)
+    write_json(stamp, kept)
 
 
 def main():
@@ -242,15 +248,16 @@ def main():
     unknown = [name for name in args.module if name not in table]
     if unknown:
         sys.exit("mutate: unknown module %s (known: %s)" % (", ".join(unknown), ", ".join(table)))
-    os.environ["PYTHONDONTWRITEBYTECODE"] = "1"     # a mutant written in the same second as the last must not reuse its .pyc
     for name in args.module or list(table):
         session, stamp = (os.path.join(STATE, name + ext) for ext in (".sqlite", ".json"))
         if not args.report:
             exercise(name, table[name], args.fresh, args.sample)
+        elif not os.path.exists(stamp):
+            print("%s: not measured yet" % name)
+            continue
         counts = tally(name, session)
         if not counts["pending"]:
-            with open(stamp) as handle:
-                kept = json.load(handle)
+            kept = read_json(stamp)
             record(name, counts, kept["seconds"], kept.get("wall", 0))
 
 
