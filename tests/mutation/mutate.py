@@ -125,7 +125,6 @@ def prepare(name, spec, fresh=False, keep=None):
     elif kept.get("tests") != now["tests"]:
         with sqlite3.connect(session) as db:
             db.execute("DELETE FROM work_results WHERE test_outcome = 'SURVIVED'")
-    now["seconds"] = kept.get("seconds", 0)         # CPU seconds of the tests, over every run of this session
     write_json(stamp, now)
     return config, session, stamp
 
@@ -226,13 +225,13 @@ def record(name, counts, cpu, wall):
 
 
 def exercise(name, spec, fresh, keep):
-    """Run the pending mutants of `name`; add the tests' CPU time to its stamp, with this run's wall time."""
+    """Run the pending mutants of `name`; keep this run's CPU time (of the tests) and wall time in its stamp."""
     config, session, stamp = prepare(name, spec, fresh, keep)
     before = os.times()
     run(BIN + "/cosmic-ray", "exec", config, session)
     after = os.times()
     kept = read_json(stamp)
-    kept["seconds"] += after.children_user + after.children_system - before.children_user - before.children_system
+    kept["cpu"] = after.children_user + after.children_system - before.children_user - before.children_system
     kept["wall"] = after.elapsed - before.elapsed
     write_json(stamp, kept)
 
@@ -258,7 +257,7 @@ def main():
         counts = tally(name, session)
         if not counts["pending"]:
             kept = read_json(stamp)
-            record(name, counts, kept["seconds"], kept.get("wall", 0))
+            record(name, counts, kept.get("cpu", 0), kept.get("wall", 0))
 
 
 if __name__ == "__main__":
