@@ -67,7 +67,7 @@ def fingerprint(paths, text=""):
 def _files(path):
     if os.path.isfile(path):
         return [path]
-    return [os.path.join(top, name) for top, _, names in os.walk(path) for name in names if name.endswith(".py")]
+    return [os.path.join(top, name) for top, _dirs, names in os.walk(path) for name in names if name.endswith(".py")]
 
 
 def cosmic_ray_config(spec):
