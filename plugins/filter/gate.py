@@ -2,7 +2,7 @@
 
 DOCUMENTATION = r"""
 name: gate
-short_description: Judge a rollout stage from its hosts' schedule_info results (promote, hold or rollback)
+short_description: Judge a rollout stage from its hosts' schedule_info results (promote, hold, rollback or partial_rollback)
 version_added: 0.1.0
 description:
   - Pure judgement for C(roles/rollout), done on the controller; the returned decision object is
@@ -20,6 +20,13 @@ description:
   - "C(hold): more of the stage's hosts than C(max_missing_share) without usable figures
     (unreachable, task failed, no baseline, stats reset, query absent, fewer than
     C(min_executions) runs), or no host in the stage's shard. C(promote): otherwise."
+  - "C(partial_rollback) (with O(scope=query)): the rollback reasons are each attributable to one
+    rolled-out query (its figures, its denylisting, a watchdog stop naming it or the worker restart
+    that stop caused) and some queries have none: only those queries are rolled back
+    (C(rollback_queries)); the others are to be measured again on the stage without them. A reason
+    no single query explains (another query denylisted, a stop or restart naming none of them, an
+    agent restart beyond the failure budget, a collateral slowdown) or every query breaching is
+    C(rollback) of the whole pack."
   - With at least C(comparison_min_hosts) hosts, the agent's other queries are compared (CPU
     and wall ms per run, Mann-Whitney U one-sided with a minimum effect size) either against
     hosts outside the stage's shard in the same window or before against during the stage;
@@ -69,6 +76,13 @@ options:
     description: Host failures spent by the rollout's earlier stages (the C(failures.total) of the last judged stage).
     type: int
     default: 0
+  scope:
+    description:
+      - What a rollback removes. V(query) rolls back only the queries the reasons belong to when
+        that is not all of them (C(partial_rollback)); V(pack) always rolls back the whole pack.
+    type: str
+    choices: [query, pack]
+    default: query
 author: pyosquery.fleet developers
 """
 
@@ -103,7 +117,7 @@ _value:
   type: dict
   contains:
     decision:
-      description: C(promote), C(hold) or C(rollback).
+      description: C(promote), C(hold), C(rollback) (the whole pack) or C(partial_rollback) (C(rollback_queries) only).
       type: str
     reasons:
       description: Sentences that led to the decision, naming query, host and figure against budget.
@@ -142,8 +156,17 @@ _value:
           C(cliffs_delta), C(common_language), C(slowdown), C(gates)), C(slowdown), C(action)."
       type: dict
     failures:
-      description: C(spent_before), C(this_stage), C(total) (pass it as C(spent) to the next stage), C(budget), C(exhausted), C(hosts).
+      description:
+        - C(spent_before), C(this_stage), C(total) (pass it as C(spent) to the next stage), C(budget), C(exhausted),
+          C(hosts) (charged), C(explained) (hosts whose failures all belong to queries rolled back alone, not charged).
       type: dict
+    rollback_queries:
+      description: The queries to remove, every one for C(rollback), some for C(partial_rollback), none otherwise.
+      type: list
+      elements: str
+    scope:
+      description: The O(scope) applied.
+      type: str
     settings:
       description: The settings applied, defaults included.
       type: dict
@@ -154,10 +177,10 @@ from ansible_collections.pyosquery.fleet.plugins.module_utils.gate import judge
 from ansible_collections.pyosquery.fleet.plugins.module_utils.gate_settings import GateError
 
 
-def gate(currents, baselines=None, queries=None, stage=None, budget=None, spent=0):
+def gate(currents, baselines=None, queries=None, stage=None, budget=None, spent=0, scope="query"):
     """The stage's decision object."""
     try:
-        return judge(currents, baselines, queries=queries, stage=stage, budget=budget, spent=spent)
+        return judge(currents, baselines, queries=queries, stage=stage, budget=budget, spent=spent, scope=scope)
     except GateError as error:
         raise AnsibleFilterError("gate: %s" % error) from None
 

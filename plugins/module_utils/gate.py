@@ -1,6 +1,6 @@
 """The rollout gate: promote, hold or roll back one stage, from what its hosts' agents measured.
 
-judge(currents, baselines, queries, stage, budget, spent) -> decision object (pure: no I/O).
+judge(currents, baselines, queries, stage, budget, spent, scope) -> decision object (pure: no I/O).
 
 Input, per host of the stage (inventory name -> registered result):
   baselines  pyosquery.fleet.schedule_info read before the queries were pushed;
@@ -14,7 +14,9 @@ Input, per host of the stage (inventory name -> registered result):
              without figures); other keys are ignored so a role's stage entry can be passed;
   budget     settings over gate_settings.SETTINGS (each default with its reasoning), plus
              `queries: {name: {figure budgets}}` per query;
-  spent      host failures already spent by the rollout's earlier stages.
+  spent      host failures already spent by the rollout's earlier stages;
+  scope      what a rollback removes: "query" (only the queries that breached, when that is not
+             all of them) or "pack" (always the whole pack).
 
 Judgement, per rolled-out query over the stage's hosts:
   * rollback: a p95 over all the stage's runs above its budget (CPU ms, wall ms, memory growth,
@@ -27,6 +29,13 @@ Judgement, per rolled-out query over the stage's hosts:
     (unreachable, task failed, no baseline, stats reset, query absent, fewer than
     min_executions runs), or no host of the stage in its shard;
   * promote: otherwise.
+Every rollback reason and host failure carries the query it is attributable to: its own figures,
+its denylisting, a watchdog stop naming it (or on a host where it alone was denylisted) and the
+worker restart of that stop; or none (another query denylisted, a stop or restart no rolled-out
+query explains, an agent restart, a collateral slowdown). With scope "query", when every reason
+has a query and some queries have none, the decision is partial_rollback of those queries
+(rollback_queries); their hosts' failures are not charged to the failure budget, since the
+queries that caused them are removed. Anything else is a rollback of the whole pack.
 The CPU duty cycle of a query on a host is its CPU ms per run over its interval in ms; the
 host's watchdog allows the whole worker cpu_limit_ms per 3 s check (osquery_watchdog), so the
 query may use duty_share of cpu_limit_ms / 3000 ms of CPU time per second.
@@ -43,7 +52,9 @@ from ansible_collections.pyosquery.fleet.plugins.module_utils.impact import flee
 from ansible_collections.pyosquery.fleet.plugins.module_utils.schedule_results import (
     FIGURES, NEW, OK, figure_summaries, number)
 
-PROMOTE, HOLD, ROLLBACK = "promote", "hold", "rollback"
+PROMOTE, HOLD, ROLLBACK, PARTIAL = "promote", "hold", "rollback", "partial_rollback"
+# what a rollback removes: only the queries whose reasons are theirs, or always the whole pack
+QUERY, PACK = "query", "pack"
 WORST_HOSTS = 5
 MAX_SENTENCES = 10
 
@@ -82,6 +93,13 @@ def _mapping(value, option):
         raise GateError("%s: expected a mapping of inventory host to schedule_info result, got %s"
                         % (option, type(value).__name__))
     return value
+
+
+def _scope(scope):
+    if scope not in (QUERY, PACK):
+        raise GateError("scope: expected %s (roll back only the queries that breached) or %s (the whole pack), "
+                        "got %r" % (QUERY, PACK, scope))
+    return scope
 
 
 def _spent(spent):
@@ -196,40 +214,75 @@ def _breaches(name, summary, runs, budget):
 
 # what happened to the agents
 
+def _culprit(named, culprits, names):
+    """The one rolled-out query an event on a host belongs to, or None: the query the watchdog
+    named when it stopped the worker, else the only rolled-out query denylisted there."""
+    if named in names:
+        return named
+    return culprits[0] if not named and len(culprits) == 1 else None
+
+
 def _events(stage_views, names):
-    """(rollback sentences, {host: failure sentences}) from denylists, stops and restarts."""
+    """([(query or None, rollback sentence)], {host: [(query or None, failure sentence)]}) from
+    denylists, stops and restarts; the query is the one the event is attributable to."""
     hard, failures = [], {}
     for host, found in stage_views.items():
         events = found["events"]
         if events is None:
             continue
-        for name in names:
-            seen = found["windows"].get(name)
-            if seen is not None and (seen["denylisted"] or seen["newly_denylisted"]):
-                hard.append("%s on %s: the agent denylisted it (a worker was stopped while it ran)" % (name, host))
+        culprits = [name for name in names if (found["windows"].get(name) or {}).get("denylisted")
+                    or (found["windows"].get(name) or {}).get("newly_denylisted")]
+        for name in culprits:
+            hard.append((name, "%s on %s: the agent denylisted it (a worker was stopped while it ran)" % (name, host)))
         for other in events["newly_denylisted"]:
             if other not in names:
-                hard.append("%s: the agent denylisted %s during the stage; the new queries may have pushed the worker "
-                            "over its limits while it ran" % (host, other))
+                hard.append((None, "%s: the agent denylisted %s during the stage; the new queries may have pushed the "
+                                   "worker over its limits while it ran" % (host, other)))
         stop = events["watchdog_stop"]
+        culprit = _culprit(stop["query"] if stop else None, culprits, names)
         if stop:
-            hard.append("%s: the watchdog stopped the worker during the stage: %s%s" % (
-                host, stop["reason"], " (running: %s)" % stop["query"] if stop["query"] else ""))
+            hard.append((culprit, "%s: the watchdog stopped the worker during the stage: %s%s" % (
+                host, stop["reason"], " (running: %s)" % stop["query"] if stop["query"] else "")))
         if events["worker_restarts"]:
-            failures.setdefault(host, []).append("%s: %s during the stage%s" % (
+            failures.setdefault(host, []).append((culprit, "%s: %s during the stage%s" % (
                 host, text.plural(events["worker_restarts"], "worker restart"),
-                " (last exit: %s)" % events["last_exit"] if events["last_exit"] else ""))
+                " (last exit: %s)" % events["last_exit"] if events["last_exit"] else "")))
         elif events["agent_restarted"]:     # a restart the worker restarts do not explain
-            failures.setdefault(host, []).append("%s: a restart during the stage: %s" % (
-                host, events["restart_reason"] or "the agent restarted"))
+            failures.setdefault(host, []).append((None, "%s: a restart during the stage: %s" % (
+                host, events["restart_reason"] or "the agent restarted")))
     return hard, failures
 
 
-def _failure_budget(failures, spent, config):
-    count = len(failures)
-    total = spent + count
-    return {"spent_before": spent, "this_stage": count, "total": total, "budget": config["failure_budget"],
-            "exhausted": total > config["failure_budget"], "hosts": sorted(failures)}
+def _failure_budget(failures, spent, config, explained=()):
+    """The rollout's failure budget after this stage; a host whose failures all belong to queries
+    rolled back alone (EXPLAINED) is not charged: those queries were removed for it."""
+    charged = sorted(host for host, entries in failures.items() if any(query not in explained for query, _ in entries))
+    total = spent + len(charged)
+    return {"spent_before": spent, "this_stage": len(charged), "total": total, "budget": config["failure_budget"],
+            "exhausted": total > config["failure_budget"], "hosts": charged,
+            "explained": sorted(set(failures) - set(charged))}
+
+
+def _partial(names, rollback, failures, spent, config):
+    """The queries to roll back alone (scope query), or None when the whole pack goes or nothing does.
+
+    Each rollback reason names the query it is attributable to, or None (another query denylisted,
+    a stop naming no rolled-out query, a collateral slowdown). The queries with reasons go; when
+    the host failures left over still exhaust the failure budget, their queries go too, unless
+    one of those failures belongs to no query. If every query would go, it is the whole pack.
+    """
+    if not rollback and spent + len(failures) <= config["failure_budget"]:
+        return None
+    if any(query is None for query, _ in rollback):
+        return None
+    dropped = {query for query, _ in rollback}
+    left = [query for entries in failures.values() for query, _ in entries if query not in dropped]
+    charged = sum(1 for entries in failures.values() if any(query not in dropped for query, _ in entries))
+    if spent + charged > config["failure_budget"]:
+        if None in left:
+            return None
+        dropped.update(left)
+    return sorted(dropped) if dropped and not dropped.issuperset(names) else None
 
 
 def _evidence(stage, all_views, stage_views, per_query, config):
@@ -307,35 +360,40 @@ def _host_entry(found, host_figures, failures):
     return {"status": found["status"], "reason": found["reason"], "hostname": found["hostname"],
             "machine_shard": found["machine_shard"], "shard_from": found["shard_from"], "in_stage": found["in_stage"],
             "queries": {name: hosts[host] for name, hosts in host_figures.items() if host in hosts},
-            "events": found["events"], "failures": [sentence + "." for sentence in failures.get(host, [])]}
+            "events": found["events"], "failures": [sentence + "." for _query, sentence in failures.get(host, [])]}
 
 
 # the decision
 
-def judge(currents, baselines=None, queries=None, stage=None, budget=None, spent=0):
+def judge(currents, baselines=None, queries=None, stage=None, budget=None, spent=0, scope=QUERY):
     """The stage's decision object; bad input is a GateError naming the option, host or query."""
     config, per_query_budgets = settings(budget)
-    names, stage, spent = _names(queries), _stage(stage), _spent(spent)
+    names, stage, spent, scope = _names(queries), _stage(stage), _spent(spent), _scope(scope)
     currents = _mapping(currents, "currents") or {}
     all_views = views(currents, _mapping(baselines, "baselines"), names, stage)
     stage_views = {host: found for host, found in all_views.items() if found["in_stage"]}
 
+    # every rollback reason and host failure carries the query it is attributable to, or None
     per_query, host_figures, failures, rollback = {}, {}, {}, []
     for name in names:
         per_query[name], host_figures[name], query_failures, breaches = _query(name, stage_views, config,
                                                                                per_query_budgets)
-        rollback.extend(breaches)
+        rollback.extend((name, sentence) for sentence in breaches)
         for host, sentences in query_failures.items():
-            failures.setdefault(host, []).extend(sentences)
+            failures.setdefault(host, []).extend((name, sentence) for sentence in sentences)
     hard, event_failures = _events(stage_views, names)
     rollback.extend(hard)
-    for host, sentences in event_failures.items():
-        failures.setdefault(host, []).extend(sentences)
-    budget_state = _failure_budget(failures, spent, config)
-    hold = _evidence(stage, all_views, stage_views, per_query, config)
+    for host, entries in event_failures.items():
+        failures.setdefault(host, []).extend(entries)
     compared = comparison(all_views, names, config)
-    return _decision(stage, all_views, per_query, host_figures, failures, budget_state, rollback, hold, compared,
-                     config, per_query_budgets)
+    if compared["slowdown"] and config["comparison_action"] == ROLLBACK:
+        rollback.append((None, _slowdown_sentence(compared, config)))    # the whole agent: no one query
+    dropped = _partial(names, rollback, failures, spent, config) if scope == QUERY else None
+    budget_state = _failure_budget(failures, spent, config, dropped or ())
+    hold = _evidence(stage, all_views, stage_views, per_query, config)
+    verdict = {"rollback": rollback, "failures": failures, "budget": budget_state, "hold": hold,
+               "dropped": dropped, "names": names, "scope": scope}
+    return _decision(stage, all_views, per_query, host_figures, verdict, compared, config, per_query_budgets)
 
 
 def _capped(sentences):
@@ -346,32 +404,52 @@ def _capped(sentences):
                                         % (len(sentences) - MAX_SENTENCES)]
 
 
-def _decision(stage, all_views, per_query, host_figures, failures, budget_state, rollback, hold, compared,
-              config, overrides):
+def _failure_sentences(failures, keep):
+    return [sentence for host in sorted(failures) for query, sentence in failures[host] if keep(query)]
+
+
+def _rollback_reasons(verdict):
+    """(reasons, notes) of a rollback: of the queries rolled back alone, or of the whole pack."""
+    dropped, budget_state, failures = verdict["dropped"], verdict["budget"], verdict["failures"]
+    if dropped:
+        reasons = [sentence for query, sentence in verdict["rollback"] if query in dropped]
+        reasons += _capped(_failure_sentences(failures, lambda query: query in dropped))
+    else:
+        reasons = [sentence for _query, sentence in verdict["rollback"]]
     notes = []
-    failure_sentences = [sentence for host in sorted(failures) for sentence in failures[host]]
+    charged = _failure_sentences(failures, lambda query: not dropped or query not in dropped)
     if budget_state["exhausted"]:
-        rollback.append("failure budget exhausted: %s in this rollout (%d in this stage, %d before), %d allowed" % (
+        reasons.append("failure budget exhausted: %s in this rollout (%d in this stage, %d before), %d allowed" % (
             text.plural(budget_state["total"], "host failure"), budget_state["this_stage"],
             budget_state["spent_before"], budget_state["budget"]))
-        rollback.extend(_capped(failure_sentences))
-    elif failure_sentences:
+        reasons.extend(_capped(charged))
+    elif charged:
         notes.append("%s tolerated: %d of the %d allowed across the rollout now spent" % (
             text.plural(budget_state["this_stage"], "host failure"), budget_state["total"], budget_state["budget"]))
-        notes.extend(_capped(failure_sentences))
-    if compared["slowdown"]:
-        {"rollback": rollback, "hold": hold, "report": notes}[config["comparison_action"]].append(
-            _slowdown_sentence(compared, config))
+        notes.extend(_capped(charged))
+    return reasons, notes
+
+
+def _decision(stage, all_views, per_query, host_figures, verdict, compared, config, overrides):
+    hold, dropped = verdict["hold"], verdict["dropped"]
+    rollback, notes = _rollback_reasons(verdict)
+    if compared["slowdown"] and config["comparison_action"] != ROLLBACK:
+        {"hold": hold, "report": notes}[config["comparison_action"]].append(_slowdown_sentence(compared, config))
     elif not compared["made"]:
         notes.append("the agent's own cost was not compared: " + compared["reason"][len("not made: "):])
     for host, found in all_views.items():
         if found["in_stage"] and not found["in_shard"]:
             notes.append("%s runs the queries although its machine shard %d (from its %s) is above the stage's shard "
                          "%s; judged with the stage" % (host, found["machine_shard"], found["shard_from"], stage["shard"]))
-    decision = ROLLBACK if rollback else HOLD if hold else PROMOTE
-    if decision == ROLLBACK:
+    decision = PARTIAL if dropped else ROLLBACK if rollback else HOLD if hold else PROMOTE
+    if dropped:
+        kept = [name for name in verdict["names"] if name not in dropped]
+        notes = ["%s stay%s in the rollout: %s measured again on this stage without %s" % (
+            text.listing(kept, limit=len(kept)), "s" if len(kept) == 1 else "", "it is" if len(kept) == 1 else "they are",
+            text.listing(dropped, limit=len(dropped)))] + hold + notes
+    elif decision == ROLLBACK:
         notes = hold + notes
-    reasons = rollback if decision == ROLLBACK else hold if decision == HOLD else _promote_sentences(per_query)
+    reasons = rollback if decision in (ROLLBACK, PARTIAL) else hold if decision == HOLD else _promote_sentences(per_query)
     stage_hosts = [host for host, found in all_views.items() if found["in_stage"]]
     return {
         "decision": decision,
@@ -381,9 +459,11 @@ def _decision(stage, all_views, per_query, host_figures, failures, budget_state,
                   "hosts_in_stage": len(stage_hosts),
                   "hosts_outside_shard": sorted(host for host in all_views if host not in stage_hosts)},
         "per_query": per_query,
-        "hosts": {host: _host_entry(found, host_figures, failures) for host, found in all_views.items()},
+        "hosts": {host: _host_entry(found, host_figures, verdict["failures"]) for host, found in all_views.items()},
         "worst_hosts": _worst_hosts(host_figures, per_query),
         "comparison": compared,
-        "failures": budget_state,
+        "failures": verdict["budget"],
+        "scope": verdict["scope"],
+        "rollback_queries": dropped or (list(verdict["names"]) if decision == ROLLBACK else []),
         "settings": dict(config, queries=overrides),
     }
