@@ -15,7 +15,7 @@ from ansible.plugins.action import ActionBase
 from ansible_collections.pyosquery.fleet.plugins.module_utils.rollout_state_spec import ARGUMENT_SPEC, REQUIRED_IF
 from ansible_collections.pyosquery.fleet.plugins.plugin_utils.rollout_report import build_report, render_markdown
 from ansible_collections.pyosquery.fleet.plugins.plugin_utils.rollout_store import (
-    RolloutStore, StateError, owner_of)
+    RolloutStore, StateError, live_queries, owner_of)
 
 
 class ActionModule(ActionBase):
@@ -31,6 +31,7 @@ class ActionModule(ActionBase):
         store = RolloutStore(args["state_dir"])
         try:
             result.update(run_step(store, args))
+            result["live"] = live_queries(result["state"])
         except StateError as exc:
             raise AnsibleActionFail(str(exc)) from exc
         except OSError as exc:
@@ -57,7 +58,7 @@ def run_step(store, args):
         return {"state": store.record_decision(rollout_id, index, args["decision"])}
     if step == "removal":
         return {"state": store.record_removal(rollout_id, args["removal"])}
-    report = build_report(store.load(rollout_id), store.decisions(rollout_id))
+    report = build_report(store.load(rollout_id), store.decisions(rollout_id), store.earlier_decisions(rollout_id))
     markdown = render_markdown(report)
     return {"state": store.close(rollout_id, report, markdown), "report": report, "markdown": markdown}
 

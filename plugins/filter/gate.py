@@ -164,6 +164,9 @@ _value:
       description: The queries to remove, every one for C(rollback), some for C(partial_rollback), none otherwise.
       type: list
       elements: str
+    query_reasons:
+      description: Per rolled-out query, the rollback reasons and host failures attributed to it (queries without any left out).
+      type: dict
     scope:
       description: The O(scope) applied.
       type: str

@@ -430,6 +430,16 @@ def _rollback_reasons(verdict):
     return reasons, notes
 
 
+def _query_reasons(verdict):
+    """{query: the rollback reasons and host failures that are its own}, for every query with any."""
+    mine = {}
+    for query, sentence in verdict["rollback"] + [entry for host in sorted(verdict["failures"])
+                                                  for entry in verdict["failures"][host]]:
+        if query is not None:
+            mine.setdefault(query, []).append(sentence + ".")
+    return mine
+
+
 def _decision(stage, all_views, per_query, host_figures, verdict, compared, config, overrides):
     hold, dropped = verdict["hold"], verdict["dropped"]
     rollback, notes = _rollback_reasons(verdict)
@@ -465,5 +475,6 @@ def _decision(stage, all_views, per_query, host_figures, verdict, compared, conf
         "failures": verdict["budget"],
         "scope": verdict["scope"],
         "rollback_queries": dropped or (list(verdict["names"]) if decision == ROLLBACK else []),
+        "query_reasons": _query_reasons(verdict),
         "settings": dict(config, queries=overrides),
     }

@@ -40,9 +40,13 @@ options:
       - V(baseline) records hosts' C(schedule_info) baselines for a stage; a host recorded earlier keeps
         its first baseline. Without O(baselines) it only reads. Returns RV(baselines).
       - V(push) records, before the pack goes out, the hosts that may get the rollout's queries.
-      - V(decision) records a stage's decision object from the P(pyosquery.fleet.gate#filter) filter.
+      - V(decision) records a stage's decision object from the P(pyosquery.fleet.gate#filter) filter; a
+        C(partial_rollback) records its C(rollback_queries) as dropped (C(state.dropped)) and the rollout
+        as C(dropping).
       - V(removal) records, from O(removal), on which hosts the rollback is verified; the rollout is rolled
-        back once every host it touched is.
+        back once every host it touched is. While C(dropping), only the dropped queries are checked; once
+        they are gone from every touched host, the rollout is C(running) again and the stage that dropped
+        them starts afresh (its earlier soak kept as C(attempt-N.*.json)).
       - V(close) writes the report, frees the pack once the rollout is complete or rolled back, and
         returns RV(report) and RV(markdown).
     type: str
@@ -72,7 +76,7 @@ options:
     elements: str
     default: []
   decision:
-    description: With O(step=decision), the decision object (its C(decision) is promote, hold or rollback).
+    description: With O(step=decision), the decision object (its C(decision) is promote, hold, rollback or partial_rollback).
     type: dict
   removal:
     description:
@@ -124,19 +128,35 @@ state:
   type: dict
   contains:
     status:
-      description: running, held, complete, rolling_back or rolled_back.
+      description: running, held, complete, dropping, rolling_back or rolled_back.
       type: str
+    dropped:
+      description:
+        - Per query of the pack rolled back alone, C(query) (its name in C(osquery_schedule)), C(stage),
+          C(decided), C(reasons) and C(removal) (per touched host, null once verified, else what is wrong).
+        - The rollout's later stages push the pack without these queries, also after a resume.
+      type: dict
     stage:
       description: Index of the first stage not promoted yet (the stage a resumed run starts at).
       type: int
     stages:
-      description: Per stage its name, status (pending, baselined, pushed, promoted, held, rollback), times and reasons.
+      description:
+        - Per stage its name, status (pending, baselined, pushed, promoted, held, dropping, rollback), times and reasons.
+        - C(attempts), per earlier soak of the stage that rolled queries back alone, its C(decided), C(reasons) and
+          C(rolled_back) queries.
       type: list
       elements: dict
     touched:
       description: Every host that may have got the rollout's queries (written before each push).
       type: list
       elements: str
+live:
+  description:
+    - The queries still in the rollout, those of the stored pack but the dropped ones, C(queries) as the pack takes
+      them (name to definition) and C(intervals) as the gate and the soak take them (name in C(osquery_schedule) to
+      interval).
+  returned: always
+  type: dict
 state_path:
   description: The rollout's directory.
   returned: O(step=open)

@@ -5,36 +5,59 @@ decision objects: the report shows the figures the decision was made from, nothi
 Pure functions, no I/O.
 """
 
-# rollout status -> the decision a workflow branches on
+# rollout status -> the decision a workflow branches on; a rollout that rolled some of its queries
+# back alone and completed (or is removing them) is a partial_rollback
 OUTCOME = {"complete": "promote", "held": "hold", "rolling_back": "rollback", "rolled_back": "rollback",
-           "running": "interrupted"}
+           "running": "interrupted", "dropping": "partial_rollback"}
+PARTIAL = "partial_rollback"
 FIGURES = ("cpu_ms", "wall_ms", "memory", "output_bytes")
 FIGURE_NAMES = {"cpu_ms": "CPU ms", "wall_ms": "wall ms", "memory": "memory", "output_bytes": "output"}
 
 
-def build_report(state, decisions):
-    """The whole rollout: its outcome, every stage with its decision object, the removal if any."""
+def build_report(state, decisions, earlier=None):
+    """The whole rollout: its outcome, every stage with its decision objects, the removal if any.
+
+    EARLIER: per stage, the decision objects of its soaks that rolled queries back alone.
+    """
     stages = []
+    earlier = earlier or [[] for _stage in state["stages"]]
     for index, stage in enumerate(state["stages"]):
         definition = state["definition"]["stages"][index]
+        attempts = [dict(attempt, decision=earlier[index][number] if number < len(earlier[index]) else None)
+                    for number, attempt in enumerate(stage.get("attempts", []))]
         stages.append({
             "name": stage["name"], "hosts": definition.get("hosts"), "shard": definition.get("shard"),
             "status": stage["status"], "started": stage.get("started"), "decided": stage.get("decided"),
             "reasons": stage.get("reasons", []), "pushed_to": stage.get("pushed_to", []),
-            "decision": decisions[index],
+            "attempts": attempts, "decision": decisions[index],
         })
     index = min(state["stage"], len(stages) - 1)
+    dropped = state.get("dropped") or {}
+    decision = OUTCOME.get(state["status"], state["status"])
+    if dropped and state["status"] == "complete":
+        decision = PARTIAL
     return {
         "rollout_id": state["rollout_id"], "pack": state["pack"],
         "queries": sorted((state["definition"]["pack"].get("queries") or {})),
-        "decision": OUTCOME.get(state["status"], state["status"]), "status": state["status"],
-        "reason": state.get("reason"), "stage_reached": stages[index]["name"],
-        "stage_index": index if stages[index]["status"] in ("held", "rollback") else None,
+        "dropped": dropped, "decision": decision, "status": state["status"],
+        "reason": dropped_reason(dropped, state) if decision == PARTIAL and state["status"] == "complete"
+        else state.get("reason"),
+        "stage_reached": stages[index]["name"],
+        "stage_index": index if stages[index]["status"] in ("held", "rollback", "dropping") else None,
         "stages_promoted": sum(1 for s in stages if s["status"] == "promoted"), "stages_total": len(stages),
         "created": state["created"], "updated": state["updated"], "runs": len(state["runs"]),
         "touched": state["touched"], "removal": state.get("removal"),
         "removal_pending": state.get("removal_pending", []), "stages": stages,
     }
+
+
+def dropped_reason(dropped, state):
+    """One line for a completed rollout that rolled some of its queries back alone."""
+    kept = sorted(set(state["definition"]["pack"]["queries"]) - set(dropped))
+    return "rolled back alone: %s; the rest (%s) promoted through every stage" % (
+        "; ".join("%s at stage %s (%s)" % (entry["query"], entry["stage"],
+                                           (entry["reasons"] or ["no reason recorded"])[0].rstrip("."))
+                  for _name, entry in sorted(dropped.items())), ", ".join(kept))
 
 
 def render_markdown(report):
@@ -44,7 +67,7 @@ def render_markdown(report):
              "Status %s after %d of %d stages (runs: %d, last update %s)." % (
                  report["status"], report["stages_promoted"], report["stages_total"], report["runs"],
                  report["updated"]),
-             "Queries: %s." % ", ".join("`%s`" % q for q in report["queries"])]
+             "Queries: %s." % ", ".join(query_outcome(q, report) for q in report["queries"])]
     reasons = report["stages"][report["stage_index"]]["reasons"] if report["stage_index"] is not None else []
     if reasons:
         lines.append("Why: %s%s" % (reasons[0], " (%d more reasons below)" % (len(reasons) - 1)
@@ -57,18 +80,36 @@ def render_markdown(report):
             stage["name"], stage["hosts"], "%s%%" % stage["shard"] if stage["shard"] else "all",
             stage["status"], stage["decided"] or "-"))
     for stage in report["stages"]:
+        for number, attempt in enumerate(stage["attempts"], 1):
+            if attempt["decision"]:
+                lines += [""] + stage_section(stage, attempt["decision"], "`%s`, soak %d" % (stage["name"], number))
         if stage["decision"]:
-            lines += [""] + stage_section(stage)
+            lines += [""] + stage_section(stage, stage["decision"], "`%s`%s" % (
+                stage["name"], ", soak %d" % (len(stage["attempts"]) + 1) if stage["attempts"] else ""))
     if report["removal"] is not None:
         lines += ["", "## Removal", ""] + removal_lines(report)
     return "\n".join(lines) + "\n"
 
 
-def stage_section(stage):
-    """One judged stage: its hosts, its queries' figures, worst hosts, comparison, reasons."""
-    decision = stage["decision"]
+def query_outcome(query, report):
+    """`name`, and what became of it when it was rolled back alone."""
+    entry = report["dropped"].get(query)
+    if entry is None:
+        return "`%s`" % query
+    pending = sorted(host for host, problem in entry["removal"].items() if problem)
+    if pending:
+        removal = "removal not verified on %s" % ", ".join(pending)
+    elif entry["removal"]:
+        removal = "removal verified on %s" % ", ".join(sorted(entry["removal"]))
+    else:
+        removal = "removal not checked yet"
+    return "`%s` (rolled back alone at stage %s, %s)" % (query, entry["stage"], removal)
+
+
+def stage_section(stage, decision, title):
+    """One judged soak of a stage: its hosts, its queries' figures, worst hosts, comparison, reasons."""
     facts = decision.get("stage") or {}
-    lines = ["## Stage `%s`: %s" % (stage["name"], str(decision.get("decision")).upper()), "",
+    lines = ["## Stage %s: %s" % (title, str(decision.get("decision")).upper()), "",
              "Hosts `%s`, %s: %s targeted, %s in the stage%s." % (
                  stage["hosts"], "shard %s%%" % stage["shard"] if stage["shard"] else "every host",
                  facts.get("hosts_targeted", "-"), facts.get("hosts_in_stage", "-"),

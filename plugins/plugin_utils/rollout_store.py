@@ -7,6 +7,7 @@ Layout under the state dir:
     locks/<pack>.json                    which rollout owns the pack, and which process runs it
     <rollout id>/rollout.json            status, stage reached, stages, hosts touched, runs
     <rollout id>/stages/NN-<stage>/baseline.json, decision.json
+                                         (attempt-N.*.json: a soak that rolled queries back alone)
     <rollout id>/report.json, report.md
 
 Every file is replaced atomically (a temporary file in the same directory, fsync, rename), so
@@ -33,8 +34,9 @@ PACK_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
 # rollout status -> what a run with the same id does next
 RUNNING, HELD, COMPLETE = "running", "held", "complete"
 ROLLING_BACK, ROLLED_BACK = "rolling_back", "rolled_back"
+DROPPING = "dropping"  # removing the queries a stage rolled back alone, then that stage again
 FINAL = (COMPLETE, ROLLED_BACK)
-DECISION_STATUS = {"promote": "promoted", "hold": "held", "rollback": "rollback"}
+DECISION_STATUS = {"promote": "promoted", "hold": "held", "rollback": "rollback", "partial_rollback": DROPPING}
 
 
 class StateError(Exception):
@@ -171,6 +173,13 @@ class RolloutStore:
         state = self.load(rollout_id)
         return [read_json(self.stage_path(rollout_id, state, i, "decision.json")) for i in range(len(state["stages"]))]
 
+    def earlier_decisions(self, rollout_id):
+        """Per stage, the decision objects of its soaks that rolled queries back alone, oldest first."""
+        state = self.load(rollout_id)
+        return [[read_json(self.stage_path(rollout_id, state, i, attempt_file(number, "decision.json")))
+                 for number in range(1, len(stage.get("attempts", [])) + 1)]
+                for i, stage in enumerate(state["stages"])]
+
     # -- the lock and opening a run
 
     def open(self, rollout_id, definition, owner, mode="run"):
@@ -281,20 +290,56 @@ class RolloutStore:
                 state["status"] = COMPLETE if index + 1 == len(state["stages"]) else RUNNING
             else:
                 state["stage"] = index
-                state["status"] = HELD if verdict == "hold" else ROLLING_BACK
+                state["status"] = DECISION_STATUS[verdict] if verdict == "partial_rollback" else \
+                    HELD if verdict == "hold" else ROLLING_BACK
+            if verdict == "partial_rollback":
+                state["dropped"] = dict(state.get("dropped") or {}, **dropped_entries(state, stage, decision))
         return self._update(rollout_id, change)
 
     def record_removal(self, rollout_id, results):
         """The removal, checked per host from RESULTS ({host: registered schedule_info result}).
 
         The rollout is rolled back once no host it touched still has one of its queries scheduled;
-        until then its pack stays locked and the same id carries on with the rollback.
+        until then its pack stays locked and the same id carries on with the rollback. While
+        DROPPING, only the queries rolled back alone are checked; once they are gone from every
+        host, their stage runs again from new baselines.
         """
+        if self.load(rollout_id)["status"] == DROPPING:
+            return self._record_drop(rollout_id, results)
+
         def change(state):
             state["removal"] = dict(state.get("removal") or {}, **removal_problems(state, results))
             state["removal_pending"] = sorted(h for h, problem in state["removal"].items() if problem)
             if not state["removal_pending"]:
                 state["status"] = ROLLED_BACK
+        return self._update(rollout_id, change)
+
+    def _record_drop(self, rollout_id, results):
+        state = self.load(rollout_id)
+        problems = removal_problems(state, results, [entry["query"] for entry in state["dropped"].values()])
+        pending = sorted(host for host, problem in problems.items() if problem)
+        index = state["stage"]
+        if not pending:     # the stage's soak is now an earlier attempt; its next soak starts afresh
+            number = len(state["stages"][index].get("attempts", [])) + 1
+            for name in ("baseline.json", "decision.json"):
+                path = self.stage_path(rollout_id, state, index, name)
+                if os.path.exists(path):
+                    os.replace(path, self.stage_path(rollout_id, state, index, attempt_file(number, name)))
+
+        def change(state):
+            state["removal_pending"] = pending
+            for entry in state["dropped"].values():
+                entry["removal"] = dict(entry.get("removal") or {}, **problems)
+            if pending:
+                return
+            stage = state["stages"][index]
+            stage.setdefault("attempts", []).append({
+                "decided": stage.get("decided"), "reasons": stage.get("reasons", []),
+                "rolled_back": sorted(name for name, entry in state["dropped"].items() if entry["stage"] == stage["name"])})
+            for key in ("started", "decided", "reasons", "baseline_hosts"):
+                stage.pop(key, None)
+            stage["status"] = "pending"
+            state["status"] = RUNNING
         return self._update(rollout_id, change)
 
     def close(self, rollout_id, report=None, markdown=None):
@@ -322,9 +367,35 @@ def query_name(pack, query):
     return "pack_%s_%s" % (pack, query)
 
 
-def removal_problems(state, results):
-    """{host: None when none of the rollout's queries is scheduled there, else what is wrong}."""
-    names = {query_name(state["pack"], query) for query in state["definition"]["pack"].get("queries") or {}}
+def attempt_file(number, name):
+    return "attempt-%d.%s" % (number, name)
+
+
+def live_queries(state):
+    """The pack's queries still in the rollout (none rolled back alone): {name: definition} as
+    the pack takes them, and {name in osquery_schedule: interval} as the gate and soak take them."""
+    queries = {name: query for name, query in (state["definition"]["pack"].get("queries") or {}).items()
+               if name not in (state.get("dropped") or {})}
+    return {"queries": queries,
+            "intervals": {query_name(state["pack"], name): query["interval"] for name, query in queries.items()}}
+
+
+def dropped_entries(state, stage, decision):
+    """{query: entry} for the queries a partial_rollback DECISION of STAGE rolls back alone."""
+    short = {query_name(state["pack"], name): name for name in state["definition"]["pack"].get("queries") or {}}
+    entries = {}
+    for full in decision.get("rollback_queries") or []:
+        if full not in short:
+            raise StateError("stage %r: rollback_queries names %r, which is not a query of pack %r"
+                             % (stage["name"], full, state["pack"]))
+        entries[short[full]] = {"query": full, "stage": stage["name"], "decided": now_iso(), "removal": {},
+                                "reasons": (decision.get("query_reasons") or {}).get(full, [])}
+    return entries
+
+
+def removal_problems(state, results, names=None):
+    """{host: None when none of NAMES (default: the rollout's queries) is scheduled there, else what is wrong}."""
+    names = set(names or (query_name(state["pack"], query) for query in state["definition"]["pack"].get("queries") or {}))
     problems = {}
     for host in state["touched"]:
         result = results.get(host)

@@ -519,6 +519,8 @@ def test_a_stop_and_restart_of_a_denylisted_query_are_that_query_s():
     assert decision["decision"] == "partial_rollback"
     assert decision["rollback_queries"] == [COSTLY]
     assert "host-3: 1 worker restart during the stage (last exit: 0)." in decision["reasons"]
+    assert list(decision["query_reasons"]) == [COSTLY]
+    assert len(decision["query_reasons"][COSTLY]) == 3     # denylisted, the stop, the restart
     assert any(reason.startswith("host-3: the watchdog stopped the worker") for reason in decision["reasons"])
     # the failure budget is not charged for a host whose failures went with the query
     assert decision["failures"]["total"] == 0
