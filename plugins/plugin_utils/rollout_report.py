@@ -5,6 +5,8 @@ decision objects: the report shows the figures the decision was made from, nothi
 Pure functions, no I/O.
 """
 
+from ansible_collections.pyosquery.fleet.plugins.plugin_utils.rollout_store import query_name
+
 # rollout status -> the decision a workflow branches on; a rollout that rolled some of its queries
 # back alone and completed (or is removing them) is a partial_rollback
 OUTCOME = {"complete": "promote", "held": "hold", "rolling_back": "rollback", "rolled_back": "rollback",
@@ -39,7 +41,8 @@ def build_report(state, decisions, earlier=None):
     return {
         "rollout_id": state["rollout_id"], "pack": state["pack"],
         "queries": sorted((state["definition"]["pack"].get("queries") or {})),
-        "dropped": dropped, "decision": decision, "status": state["status"],
+        "dropped": dropped, "rolled_back_queries": rolled_back_queries(state), "decision": decision,
+        "status": state["status"],
         "reason": dropped_reason(dropped, state) if decision == PARTIAL and state["status"] == "complete"
         else state.get("reason"),
         "stage_reached": stages[index]["name"],
@@ -49,6 +52,14 @@ def build_report(state, decisions, earlier=None):
         "touched": state["touched"], "removal": state.get("removal"),
         "removal_pending": state.get("removal_pending", []), "stages": stages,
     }
+
+
+def rolled_back_queries(state):
+    """The queries (as osquery_schedule names them) taken off the hosts, or being taken off."""
+    names = {entry["query"] for entry in (state.get("dropped") or {}).values()}
+    if state["status"] in ("rolling_back", "rolled_back"):
+        names.update(query_name(state["pack"], name) for name in state["definition"]["pack"]["queries"])
+    return sorted(names)
 
 
 def dropped_reason(dropped, state):

@@ -55,6 +55,7 @@ def test_a_rollback_reports_the_figures_and_reasons_it_was_decided_on(store):
     assert report["stages"][0]["decision"] == decision
     assert report["stages"][1]["decision"] is None and report["stages"][1]["status"] == "pending"
     assert report["removal"] == {"host-1": None}
+    assert report["rolled_back_queries"] == [QUERY]
     assert markdown.startswith("# Rollout `demo-1` of pack `demo`: ROLLBACK\n")
     assert "## Stage `canary`: ROLLBACK" in markdown
     p95 = decision["per_query"][QUERY]["cpu_ms"]["p95"]
