@@ -214,6 +214,10 @@ def _breaches(name, summary, runs, budget):
 
 # what happened to the agents
 
+def _denylisted(seen):
+    return seen is not None and bool(seen["denylisted"] or seen["newly_denylisted"])
+
+
 def _culprit(named, culprits, names):
     """The one rolled-out query an event on a host belongs to, or None: the query the watchdog
     named when it stopped the worker, else the only rolled-out query denylisted there."""
@@ -230,8 +234,7 @@ def _events(stage_views, names):
         events = found["events"]
         if events is None:
             continue
-        culprits = [name for name in names if (found["windows"].get(name) or {}).get("denylisted")
-                    or (found["windows"].get(name) or {}).get("newly_denylisted")]
+        culprits = [name for name in names if _denylisted(found["windows"].get(name))]
         for name in culprits:
             hard.append((name, "%s on %s: the agent denylisted it (a worker was stopped while it ran)" % (name, host)))
         for other in events["newly_denylisted"]:
@@ -271,14 +274,11 @@ def _partial(names, rollback, failures, spent, config):
     the host failures left over still exhaust the failure budget, their queries go too, unless
     one of those failures belongs to no query. If every query would go, it is the whole pack.
     """
-    if not rollback and spent + len(failures) <= config["failure_budget"]:
-        return None
     if any(query is None for query, _ in rollback):
         return None
     dropped = {query for query, _ in rollback}
-    left = [query for entries in failures.values() for query, _ in entries if query not in dropped]
-    charged = sum(1 for entries in failures.values() if any(query not in dropped for query, _ in entries))
-    if spent + charged > config["failure_budget"]:
+    if _failure_budget(failures, spent, config, dropped)["exhausted"]:
+        left = {query for entries in failures.values() for query, _ in entries if query not in dropped}
         if None in left:
             return None
         dropped.update(left)
@@ -417,7 +417,7 @@ def _rollback_reasons(verdict):
     else:
         reasons = [sentence for _query, sentence in verdict["rollback"]]
     notes = []
-    charged = _failure_sentences(failures, lambda query: not dropped or query not in dropped)
+    charged = _failure_sentences(failures, lambda query: query not in (dropped or ()))
     if budget_state["exhausted"]:
         reasons.append("failure budget exhausted: %s in this rollout (%d in this stage, %d before), %d allowed" % (
             text.plural(budget_state["total"], "host failure"), budget_state["this_stage"],
