@@ -290,10 +290,11 @@ class RolloutStore:
                 state["status"] = COMPLETE if index + 1 == len(state["stages"]) else RUNNING
             else:
                 state["stage"] = index
-                state["status"] = DECISION_STATUS[verdict] if verdict == "partial_rollback" else \
-                    HELD if verdict == "hold" else ROLLING_BACK
+                state["status"] = {"hold": HELD, "rollback": ROLLING_BACK, "partial_rollback": DROPPING}[verdict]
             if verdict == "partial_rollback":
-                state["dropped"] = dict(state.get("dropped") or {}, **dropped_entries(state, stage, decision))
+                dropping = dropped_entries(state, stage, decision)
+                state["dropped"] = dict(state.get("dropped") or {}, **dropping)
+                stage["rolling_back"] = sorted(dropping)
         return self._update(rollout_id, change)
 
     def record_removal(self, rollout_id, results):
@@ -335,8 +336,8 @@ class RolloutStore:
             stage = state["stages"][index]
             stage.setdefault("attempts", []).append({
                 "decided": stage.get("decided"), "reasons": stage.get("reasons", []),
-                "rolled_back": sorted(name for name, entry in state["dropped"].items() if entry["stage"] == stage["name"])})
-            for key in ("started", "decided", "reasons", "baseline_hosts"):
+                "rolled_back": stage.get("rolling_back", [])})
+            for key in ("started", "decided", "reasons", "baseline_hosts", "rolling_back"):
                 stage.pop(key, None)
             stage["status"] = "pending"
             state["status"] = RUNNING
