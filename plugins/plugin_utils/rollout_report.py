@@ -35,16 +35,14 @@ def build_report(state, decisions, earlier=None):
         })
     index = min(state["stage"], len(stages) - 1)
     dropped = state.get("dropped") or {}
-    decision = OUTCOME.get(state["status"], state["status"])
-    if dropped and state["status"] == "complete":
-        decision = PARTIAL
+    completed_partly = bool(dropped) and state["status"] == "complete"
     return {
         "rollout_id": state["rollout_id"], "pack": state["pack"],
         "queries": sorted((state["definition"]["pack"].get("queries") or {})),
-        "dropped": dropped, "rolled_back_queries": rolled_back_queries(state), "decision": decision,
+        "dropped": dropped, "rolled_back_queries": rolled_back_queries(state),
+        "decision": PARTIAL if completed_partly else OUTCOME.get(state["status"], state["status"]),
         "status": state["status"],
-        "reason": dropped_reason(dropped, state) if decision == PARTIAL and state["status"] == "complete"
-        else state.get("reason"),
+        "reason": dropped_reason(dropped, state) if completed_partly else state.get("reason"),
         "stage_reached": stages[index]["name"],
         "stage_index": index if stages[index]["status"] in ("held", "rollback", "dropping") else None,
         "stages_promoted": sum(1 for s in stages if s["status"] == "promoted"), "stages_total": len(stages),
