@@ -63,7 +63,7 @@ def rolled_back_queries(state):
 def dropped_reason(dropped, state):
     """One line for a completed rollout that rolled some of its queries back alone."""
     kept = sorted(set(state["definition"]["pack"]["queries"]) - set(dropped))
-    return "rolled back alone: %s; the rest (%s) promoted through every stage" % (
+    return "rolled back alone: %s; the rest (%s) promoted through every stage." % (
         "; ".join("%s at stage %s (%s)" % (entry["query"], entry["stage"],
                                            (entry["reasons"] or ["no reason recorded"])[0].rstrip("."))
                   for _name, entry in sorted(dropped.items())), ", ".join(kept))

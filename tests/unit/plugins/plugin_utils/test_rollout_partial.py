@@ -98,7 +98,7 @@ def test_a_completed_rollout_with_a_dropped_query_is_a_partial_rollback(store):
     assert (report["status"], report["decision"]) == ("complete", "partial_rollback")
     assert report["rolled_back_queries"] == [COSTLY]
     assert report["reason"].startswith("rolled back alone: pack_demo_users at stage canary (pack_demo_users: p95 CPU")
-    assert report["reason"].endswith("); the rest (probe) promoted through every stage")
+    assert report["reason"].endswith("); the rest (probe) promoted through every stage.")
     assert "# Rollout `demo-1` of pack `demo`: PARTIAL_ROLLBACK" in markdown
     assert "## Stage `canary`, soak 1: PARTIAL_ROLLBACK" in markdown
     assert "## Stage `canary`, soak 2: PROMOTE" in markdown
