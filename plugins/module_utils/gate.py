@@ -259,7 +259,7 @@ def _events(stage_views, names):
 def _failure_budget(failures, spent, config, explained=()):
     """The rollout's failure budget after this stage; a host whose failures all belong to queries
     rolled back alone (EXPLAINED) is not charged: those queries were removed for it."""
-    charged = sorted(host for host, entries in failures.items() if any(query not in explained for query, _ in entries))
+    charged = sorted(host for host, entries in failures.items() if any(query not in explained for query, _sentence in entries))
     total = spent + len(charged)
     return {"spent_before": spent, "this_stage": len(charged), "total": total, "budget": config["failure_budget"],
             "exhausted": total > config["failure_budget"], "hosts": charged,
@@ -274,11 +274,11 @@ def _partial(names, rollback, failures, spent, config):
     the host failures left over still exhaust the failure budget, their queries go too, unless
     one of those failures belongs to no query. If every query would go, it is the whole pack.
     """
-    if any(query is None for query, _ in rollback):
+    if any(query is None for query, _sentence in rollback):
         return None
-    dropped = {query for query, _ in rollback}
+    dropped = {query for query, _sentence in rollback}
     if _failure_budget(failures, spent, config, dropped)["exhausted"]:
-        left = {query for entries in failures.values() for query, _ in entries if query not in dropped}
+        left = {query for entries in failures.values() for query, _sentence in entries if query not in dropped}
         if None in left:
             return None
         dropped.update(left)
