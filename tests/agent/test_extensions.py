@@ -16,12 +16,19 @@ import threading
 
 import osquery
 import pytest
-from osquery.extensions.ttypes import InternalExtensionInfo
+from osquery.extensions import ExtensionManager
+from osquery.extensions.ttypes import ExtensionResponse, InternalExtensionInfo
+from thrift.protocol import TBinaryProtocol
+from thrift.transport import TTransport
 
 from terminal import read_until
 
+from pyosquery.extensions import codec
 from pyosquery.extensions.client import ExtensionCallError, ExtensionClientConnection, RemoteQueryError
+from pyosquery.extensions.convert import row_map
+from pyosquery.extensions.handler import ok_status
 from pyosquery.extensions.server import ExtensionServer, SocketInUse
+from pyosquery.extensions.wire import RowsResponse
 
 SHELL = os.path.join(os.path.dirname(sys.executable), "pyosqueryi")
 OPTIONS = {"verbose": (False, False, "bool"), "schedule_splay_percent": (10, 10, "uint64"), "host_identifier": "x"}
@@ -83,6 +90,45 @@ def test_daemon_state_reaches_sdk_clients(manager, sql, column):
 def test_null_and_number_cells_are_strings(manager):
     row = manager.query("select 1 as i, 2.5 as f, null as n, 'x' as t").response[0]
     assert row == {"i": "1", "f": "2.5", "n": "", "t": "x"}
+
+
+# Cells the column-wise encoder (extensions/wire.py) must turn into osquery's strings as a row map would
+AWKWARD_SQL = ("WITH RECURSIVE r(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM r WHERE i < 50) "
+               "SELECT i, i * 0.1 AS f, CASE i % 5 WHEN 0 THEN NULL WHEN 1 THEN 'a' || i WHEN 2 THEN x'ff00' "
+               "WHEN 3 THEN 'h\u00e9' || i ELSE i END AS mixed, NULLIF(i % 7, 0) AS sparse, "
+               "'same' AS a, i AS a, 1e300 * 1e300 AS inf FROM r")
+
+
+def _plain_result_bytes(result):
+    # thrift's own pure-Python binary encoding: the reference for the bytes on the wire
+    buffer = TTransport.TMemoryBuffer()
+    result.write(TBinaryProtocol.TBinaryProtocol(buffer))
+    return buffer.getvalue()
+
+
+def _assert_reply_bytes_as_thrift_writes_them(names, rows):
+    expected = ExtensionResponse(status=ok_status(), response=[row_map(names, row) for row in rows])
+    ours = RowsResponse(ok_status(), names, rows)
+    assert ours.response == expected.response
+    for protocol in (TBinaryProtocol.TBinaryProtocol, codec.protocol):
+        buffer = TTransport.TMemoryBuffer()
+        ExtensionManager.query_result(success=ours).write(protocol(buffer))
+        assert buffer.getvalue() == _plain_result_bytes(ExtensionManager.query_result(success=expected))
+
+
+@pytest.mark.parametrize("sql", [AWKWARD_SQL, "select 1 as a where 0", "select * from time"])
+def test_query_replies_are_the_bytes_thrift_writes_for_the_row_maps(engine, sql):
+    _assert_reply_bytes_as_thrift_writes_them(*engine.query(sql))
+
+
+def test_undecodable_path_bytes_reach_the_wire_as_row_maps_send_them():
+    # a path read with surrogateescape: cell_text replaces what UTF-8 cannot carry
+    _assert_reply_bytes_as_thrift_writes_them(["path"], [("/tmp/\udcff",), ("/tmp/ok",)])
+
+
+def test_awkward_cells_reach_sdk_clients_as_row_maps(manager, engine):
+    names, rows = engine.query(AWKWARD_SQL)
+    assert manager.query(AWKWARD_SQL).response == [row_map(names, row) for row in rows]
 
 
 def test_get_query_columns_in_order_without_running(manager):

@@ -47,7 +47,7 @@ class ExtensionClientConnection:
         if len(names) > 1:
             pick = operator.itemgetter(*names)     # one C call per row instead of a Python step per cell
             try:
-                return names, [pick(row) for row in rows]
+                return names, list(map(pick, rows))
             except KeyError:
                 pass                                # a row without some column: "" for it, below
         return names, [tuple(row.get(name, "") for name in names) for row in rows]

@@ -12,6 +12,8 @@ from thrift.protocol import TBinaryProtocol
 from thrift.Thrift import TType
 from thrift.transport import TTransport
 
+from pyosquery.extensions.wire import result_bytes
+
 # thrift reads a reply 4 KiB at a time by default: a 20k-row result would take hundreds of reads
 READ_BUFFER = 1 << 16
 _STRUCTS = {}       # class -> [class, spec] as the C codec reads it
@@ -45,7 +47,8 @@ class _Accelerated(TBinaryProtocol.TBinaryProtocolAccelerated):
         TBinaryProtocol.TBinaryProtocolAccelerated.__init__(self, transport)
         encode, decode = self._fast_encode, self._fast_decode
         if encode is not None:
-            self._fast_encode = lambda obj, typeargs: encode(obj, struct_args(*typeargs))
+            # a query's rows come already encoded (wire.RowsResponse); every other struct goes to the C codec
+            self._fast_encode = lambda obj, typeargs: result_bytes(obj) or encode(obj, struct_args(*typeargs))
             self._fast_decode = lambda obj, protocol, typeargs: decode(obj, protocol, struct_args(*typeargs))
 
 

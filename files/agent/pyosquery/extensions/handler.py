@@ -6,6 +6,7 @@ from osquery.extensions import ExtensionManager
 from osquery.extensions.ttypes import ExtensionCode, ExtensionResponse, ExtensionStatus
 
 from pyosquery.extensions import convert
+from pyosquery.extensions.wire import RowsResponse
 from pyosquery.sql.budget import Budget
 
 LOG = logging.getLogger(__name__)
@@ -96,7 +97,7 @@ class ManagerHandler(ExtensionManager.Iface):
                 names, rows = self.engine.query(sql, budget)
         except Exception as error:   # pylint: disable=broad-except  # every failure goes back to the caller
             return failed(convert.error_message(error))
-        return ExtensionResponse(status=ok_status(), response=[convert.row_map(names, row) for row in rows])
+        return RowsResponse(ok_status(), names, rows)
 
     def getQueryColumns(self, sql):   # pylint: disable=invalid-name  # the IDL's name
         try:

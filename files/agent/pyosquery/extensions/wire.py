@@ -1,0 +1,110 @@
+"""A query's rows as osquery's wire bytes, built a column at a time.
+
+osquery answers `query` with a list of string maps, one per row. Building a dict per row and a
+string per cell in Python for thrift to encode cost more than the query itself on large results
+(20k rows: 33 ms of maps against 18 ms of SQL). Here each column is turned into text in one pass
+(numbers with `str`, a text column checked for ASCII at once), and every piece of every map is
+joined in one call, as text whose characters are the bytes (latin-1), so a cell is encoded only
+if it is not ASCII. TBinaryProtocol's layout is fixed, so the bytes are those thrift writes for
+the same maps (tests/agent/test_extensions.py compares them).
+"""
+
+import struct
+from itertools import chain, repeat
+
+from osquery.extensions.ttypes import ExtensionResponse
+from thrift.protocol import TBinaryProtocol
+from thrift.Thrift import TType
+from thrift.transport import TTransport
+
+from pyosquery.extensions.convert import cell_text, row_map
+
+_I32 = struct.Struct(">i").pack
+_FIELD = struct.Struct(">bh").pack      # a struct field's header: its type, its id
+_STOP = b"\x00"                         # the end of a struct's fields
+
+
+def _chars(data):
+    """Bytes as the text whose characters are those bytes, to be joined with other such text."""
+    return data.decode("latin-1")
+
+
+class _Prefixes(dict):
+    """What goes before a cell of one column: `lead` (the column's key, and the map's header for a
+    row's first cell) and the cell's i32 length, as _chars; kept for the lengths most cells have."""
+
+    def __init__(self, lead):
+        dict.__init__(self)
+        self.lead = lead
+
+    def __missing__(self, size):
+        prefix = self.lead + _chars(_I32(size))
+        if size < 4096:
+            self[size] = prefix
+        return prefix
+
+
+def column_chars(values):
+    """A result column's values as osquery's text (convert.cell_text), UTF-8 as _chars; one pass where it can."""
+    kinds = set(map(type, values))
+    if kinds <= {int, float}:
+        return list(map(str, values))   # str of a float is its repr on Python 3
+    if kinds == {str} and "".join(values).isascii():
+        return values
+    return [_chars(text.encode()) for text in map(cell_text, values)]
+
+
+def maps_bytes(names, rows):
+    """list<map<string,string>> of `rows` (tuples in `names` order) as TBinaryProtocol writes it."""
+    # A repeated column name keeps its last value at its first place, as a dict built from the row.
+    last = {name: index for index, name in enumerate(names)}
+    head = bytes((TType.MAP,)) + _I32(len(rows))
+    if not rows:
+        return head
+    columns = list(zip(*rows))
+    pieces = []
+    lead = bytes((TType.STRING, TType.STRING)) + _I32(len(last))
+    for name, index in last.items():
+        key = name.encode()
+        values = column_chars(columns[index])
+        pieces += [map(_Prefixes(_chars(lead + _I32(len(key)) + key)).__getitem__, map(len, values)), values]
+        lead = b""
+    return head + "".join(chain.from_iterable(zip(*pieces))).encode("latin-1")
+
+
+def _struct_bytes(obj):
+    buffer = TTransport.TMemoryBuffer()
+    obj.write(TBinaryProtocol.TBinaryProtocol(buffer))
+    return buffer.getvalue()
+
+
+class RowsResponse(ExtensionResponse):
+    """The ExtensionResponse of a query's rows, written from the rows as they came from SQLite.
+
+    `wire()` is the struct's bytes (codec.py sends them as they are); `response`, the row maps,
+    is built only if something reads it.
+    """
+
+    def __init__(self, status, names, rows):   # pylint: disable=super-init-not-called  # response is derived
+        self.status = status
+        self.names = names
+        self.rows = rows
+
+    @property
+    def response(self):
+        return [row_map(self.names, row) for row in self.rows]
+
+    def wire(self):
+        return (_FIELD(TType.STRUCT, 1) + _struct_bytes(self.status)
+                + _FIELD(TType.LIST, 2) + maps_bytes(self.names, self.rows) + _STOP)
+
+    def write(self, oprot):
+        oprot.trans.write(self.wire())
+
+
+def result_bytes(result):
+    """A call's result struct (`<method>_result`) whose value is a RowsResponse, as bytes; else None."""
+    success = getattr(result, "success", None)
+    if not isinstance(success, RowsResponse):
+        return None
+    return _FIELD(TType.STRUCT, 0) + success.wire() + _STOP
