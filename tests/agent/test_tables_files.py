@@ -85,6 +85,34 @@ def test_patterns_mark_directories_and_skip_dot_names_like_osquerys_glob(query, 
     assert one_level == {"%s/%s" % (tree, name) for name in ("a/", "top.conf", "other.txt", "link.conf")}
 
 
+def test_recursive_listing_matches_find(query, tree):
+    # what the walk stats relative to each open directory must agree with find, entry for entry
+    os.mkfifo(str(tree / "a" / "pipe"))
+    os.chmod(str(tree / "a" / "one.conf"), 0o4751)
+    os.utime(str(tree / "a" / "one.conf"), (1000000000, 1234567890))      # atime, mtime apart
+    os.symlink(str(tree / "a"), str(tree / "a-link"))     # listed as a directory (a-link/), not entered
+    (tree / "a" / ".dot").write_text("skipped\n")
+    printed = subprocess.run(["find", str(tree), "-mindepth", "1", "-name", ".*", "-prune", "-o",
+                              "-printf", "%p\\t%i %U %G %m %s %n %T@ %y\\n"],
+                             stdout=subprocess.PIPE, check=True, text=True).stdout
+    expected = {}
+    for line in printed.splitlines():
+        path, fields = line.split("\t")
+        inode, uid, gid, mode, size, links, mtime, kind = fields.split()
+        expected[path + "/" if kind == "d" else path] = (
+            int(inode), int(uid), int(gid), "%04o" % int(mode, 8), int(size), int(links), int(mtime.split(".")[0]), kind)
+    rows = query("SELECT path, inode, uid, gid, mode, size, hard_links, mtime, type, symlink FROM file "
+                 "WHERE path LIKE '%s/%%%%'" % tree)
+    links = {str(tree / "link.conf"): str(tree / "top.conf"), str(tree / "a-link") + "/": str(tree / "a") + "/"}
+    assert sorted(row["path"] for row in rows) == sorted(set(expected) - {str(tree / "a-link")} | set(links))
+    kinds = {"regular": "f", "directory": "d", "fifo": "p"}
+    for row in rows:
+        # a link's attributes are its target's
+        assert (row["inode"], row["uid"], row["gid"], row["mode"], row["size"], row["hard_links"], row["mtime"],
+                kinds[row["type"]]) == expected[links.get(row["path"], row["path"])], row["path"]
+    assert [row["path"] for row in rows if row["symlink"]] == [str(tree / "link.conf")]
+
+
 def test_directory_lists_entries(query, tree):
     rows = query("SELECT filename FROM file WHERE directory = '%s'" % (tree / "a"))
     assert sorted(r["filename"] for r in rows) == ["deep", "one.conf"]

@@ -77,7 +77,7 @@ def read_link(path):
 
 
 def list_dir(path):
-    """Entry names of a directory; [] when it is gone or unreadable."""
+    """Entry names of a directory (a path, or a descriptor from open_directory); [] when it is gone or unreadable."""
     try:
         return os.listdir(path)
     except OSError as error:
@@ -98,6 +98,26 @@ def scan_dir(path):
     except OSError as error:
         if not skipped(error):
             raise
+
+
+def open_directory(path):
+    """A read-only descriptor of a directory (not of a link to one), or None."""
+    try:
+        return os.open(path, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC)
+    except OSError as error:
+        if skipped(error):
+            return None
+        raise
+
+
+def lstat(path):
+    """os.lstat result, or None."""
+    try:
+        return os.lstat(path)
+    except OSError as error:
+        if skipped(error):
+            return None
+        raise
 
 
 def stat(path, follow_symlinks=True):

@@ -2,7 +2,6 @@
 
 import grp
 import hashlib
-import os
 import pwd
 import stat as st
 
@@ -14,6 +13,7 @@ FILE_TYPES = {st.S_IFREG: "regular", st.S_IFDIR: "directory", st.S_IFLNK: "symli
               st.S_IFSOCK: "socket"}
 STAT_COLUMNS = frozenset(("inode", "uid", "gid", "mode", "device", "size", "block_size", "atime",
                           "mtime", "ctime", "btime", "hard_links", "type"))
+MODES = ["%04o" % bits for bits in range(0o10000)]     # permission bits -> the mode column's text
 HASHES = ("md5", "sha1", "sha256")
 CHUNK = 1 << 20
 # osquery's suid_bin roots (posix/suid_bin.cpp), /tmp included: a setuid file dropped there is
@@ -22,22 +22,14 @@ CHUNK = 1 << 20
 SUID_DIRS = ("/bin", "/sbin", "/usr/bin", "/usr/sbin", "/usr/local/bin", "/usr/local/sbin", "/tmp")
 
 
-def _lstat(path):
-    try:
-        return os.lstat(path)
-    except OSError as error:
-        if _os.skipped(error):
-            return None
-        raise
-
-
 def file_row(path, directory, info, with_stat, with_target):
     """One file row from the path's lstat; attributes follow a symlink, as osquery's do.
 
     A directory a pattern found ends in '/': its filename is "." (boost's, in osquery).
     A symlink's `symlink_target_path` is the link's own text (osquery's read_symlink), and a
     dangling one keeps its lstat attributes with type `unknown`.
-    Written as one dict literal: this runs once per file of a recursive listing.
+    Written as one dict literal from the stat result's fields (its items 7-9 are the times in
+    whole seconds) and a table of mode strings: this runs once per file of a recursive listing.
     """
     is_link = (info.st_mode & 0o170000) == st.S_IFLNK
     file_type = None
@@ -51,9 +43,8 @@ def file_row(path, directory, info, with_stat, with_target):
         mode = info.st_mode
         row = {"path": path, "directory": directory, "filename": path[path.rfind("/") + 1:] or ".",
                "symlink": 1 if is_link else 0, "inode": info.st_ino, "uid": info.st_uid, "gid": info.st_gid,
-               "mode": "%04o" % (mode & 0o7777), "device": info.st_rdev, "size": info.st_size,
-               "block_size": info.st_blksize, "atime": int(info.st_atime), "mtime": int(info.st_mtime),
-               "ctime": int(info.st_ctime),
+               "mode": MODES[mode & 0o7777], "device": info.st_rdev, "size": info.st_size,
+               "block_size": info.st_blksize, "atime": info[7], "mtime": info[8], "ctime": info[9],
                "btime": 0,      # os.stat has no birth time on Linux; osquery reports 0 there too
                "hard_links": info.st_nlink,
                "type": file_type or FILE_TYPES.get(mode & 0o170000, "unknown")}
@@ -68,8 +59,7 @@ def file_row(path, directory, info, with_stat, with_target):
 def gen_file(context):
     with_stat = any(context.uses(c) for c in STAT_COLUMNS)
     with_target = context.uses("symlink_target_path")
-    for path, directory in requested(context):
-        info = _lstat(path)
+    for path, directory, info in requested(context, lstat=True):
         if info is not None:
             yield file_row(path, directory, info, with_stat, with_target)
 

@@ -5,8 +5,10 @@
 name starting with '.', and a directory found by a pattern ends in '/' (its `directory` is
 then the directory itself, as boost's parent_path gives). Walks never follow symlinked
 directories, so a link loop cannot trap a query (osquery's glob enters them).
-Everything here yields (path, directory) pairs: a recursive listing of a large tree runs
-this once per file, so the directory is carried along instead of recomputed.
+Everything here yields (path, directory) pairs, or with `lstat=True` (path, directory, lstat
+result or None): a recursive listing of a large tree runs this once per file, so the directory
+is carried along instead of recomputed, and a walk stats each entry relative to its open
+directory, as find does, rather than resolving the whole path again.
 """
 
 import glob
@@ -39,23 +41,50 @@ def _marked(path, is_dir):
 
 
 def glob_walk(top):
-    """(path, directory) below directory `top` as osquery's recursive `%%` glob lists them."""
+    """(path, directory, lstat result) below directory `top` as osquery's recursive `%%` glob lists them.
+
+    The lstat result is the path's as named: a link to a directory is listed as `link/`, whose
+    lstat is the directory's.
+    """
     stack = [top]
+    lstat = os.lstat
     while stack:
         current = stack.pop()
-        for entry in _os.scan_dir(current):
-            if entry.name[0] == ".":
-                continue
-            try:
-                is_dir = entry.is_dir()
-            except OSError:
-                is_dir = False
-            if is_dir:
-                if not entry.is_symlink():
-                    stack.append(entry.path)
-                yield entry.path + "/", entry.path
-            else:
-                yield entry.path, current
+        fd = _os.open_directory(current)
+        if fd is None:
+            continue
+        prefix = current + "/" if current != "/" else "/"
+        try:
+            for name in _os.list_dir(fd):
+                if name.startswith("."):
+                    continue
+                try:
+                    info = lstat(name, dir_fd=fd)       # inline: this runs once per file
+                except OSError as error:
+                    if _os.skipped(error):
+                        continue
+                    raise
+                path = prefix + name
+                kind = info.st_mode & 0o170000
+                if kind == 0o040000:
+                    stack.append(path)
+                    yield path + "/", path, info
+                    continue
+                if kind == 0o120000:
+                    target = _os.stat(path)
+                    if target is not None and target.st_mode & 0o170000 == 0o040000:
+                        yield path + "/", path, target
+                        continue
+                yield path, current, info
+        finally:
+            os.close(fd)
+
+
+def _stated(pairs, lstat):
+    """`pairs` as they are, or with each path's lstat result; an empty list stays one (see requested)."""
+    if not lstat or pairs == []:
+        return pairs
+    return ((path, directory, _os.lstat(path)) for path, directory in pairs)
 
 
 def _glob(pattern):
@@ -64,31 +93,33 @@ def _glob(pattern):
     return [_marked(path, os.path.isdir(path)) for path in sorted(glob.glob(escaped))]
 
 
-def expand(pattern):
-    """(path, directory) for paths matching one LIKE pattern, the osquery way.
+def expand(pattern, lstat=False):
+    """(path, directory) for paths matching one LIKE pattern, the osquery way (see `lstat` above).
 
     Relative patterns match nothing.
     """
     if not pattern.startswith("/"):
         return
-    if "%" not in pattern:
-        if os.path.lexists(pattern):
-            yield pattern, parent(pattern)
-        return
     if not pattern.endswith("%%"):
-        for path in _glob(pattern):
-            yield path, parent(path)
+        yield from _stated(_matches(pattern), lstat)
         return
     base = pattern[:-2]
     if base.endswith("/"):
         tops = [base]
     else:
         tops = _glob(base + "%")
-        for top in tops:
-            yield top, parent(top)
+        yield from _stated([(top, parent(top)) for top in tops], lstat)
     for top in tops:
         if top.endswith("/") and not os.path.islink(top.rstrip("/") or "/"):
-            yield from glob_walk(top.rstrip("/") or "/")
+            found = glob_walk(top.rstrip("/") or "/")
+            yield from found if lstat else ((path, directory) for path, directory, _ in found)
+
+
+def _matches(pattern):
+    """(path, directory) for a pattern without a trailing %%: one path, or one level's glob."""
+    if "%" not in pattern:
+        return [(pattern, parent(pattern))] if os.path.lexists(pattern) else []
+    return [(path, parent(path)) for path in _glob(pattern)]
 
 
 def listing(directory):
@@ -101,19 +132,20 @@ def listing(directory):
     return [(os.path.join(directory, name), directory) for name in sorted(_os.list_dir(directory))]
 
 
-def requested(context, path_column="path", directory_column="directory"):
-    """(path, directory) for every path a file-like table's constraints name.
+def requested(context, path_column="path", directory_column="directory", lstat=False):
+    """(path, directory) for every path a file-like table's constraints name (see `lstat` above).
 
     Sources: `path =`, `path LIKE`, `directory =` and `directory LIKE`; a path named by
     several of them is listed once.
     """
-    sources = [[(path, parent(path)) for path in context.equals(path_column) or () if isinstance(path, str)]]
-    sources += [expand(pattern) for pattern in context.patterns(path_column) if isinstance(pattern, str)]
+    named = [(path, parent(path)) for path in context.equals(path_column) or () if isinstance(path, str)]
+    sources = [_stated(named, lstat)]
+    sources += [expand(pattern, lstat) for pattern in context.patterns(path_column) if isinstance(pattern, str)]
     directories = list(context.equals(directory_column) or ())
     for pattern in context.patterns(directory_column):
         if isinstance(pattern, str):
             directories.extend(path for path, _ in expand(pattern))
-    sources += [listing(directory) for directory in directories]
+    sources += [_stated(listing(directory), lstat) for directory in directories]
     sources = [source for source in sources if source != []]
     if len(sources) == 1:
         return sources[0]
@@ -123,7 +155,7 @@ def requested(context, path_column="path", directory_column="directory"):
 def _unique(sources):
     seen = set()
     for source in sources:
-        for path, directory in source:
-            if path not in seen:
-                seen.add(path)
-                yield path, directory
+        for item in source:
+            if item[0] not in seen:
+                seen.add(item[0])
+                yield item
