@@ -92,8 +92,9 @@ def test_null_and_number_cells_are_strings(manager):
     assert row == {"i": "1", "f": "2.5", "n": "", "t": "x"}
 
 
-# Cells the column-wise encoder (extensions/wire.py) must turn into osquery's strings as a row map would
-AWKWARD_SQL = ("WITH RECURSIVE r(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM r WHERE i < 50) "
+# Cells the column-wise encoder (extensions/wire.py) must turn into osquery's strings as a row map would,
+# over more rows than it writes at once (wire.CHUNK_ROWS)
+AWKWARD_SQL = ("WITH RECURSIVE r(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM r WHERE i < 2500) "
                "SELECT i, i * 0.1 AS f, CASE i % 5 WHEN 0 THEN NULL WHEN 1 THEN 'a' || i WHEN 2 THEN x'ff00' "
                "WHEN 3 THEN 'h\u00e9' || i ELSE i END AS mixed, NULLIF(i % 7, 0) AS sparse, "
                "'same' AS a, i AS a, 1e300 * 1e300 AS inf FROM r")

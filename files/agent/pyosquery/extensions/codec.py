@@ -12,7 +12,7 @@ from thrift.protocol import TBinaryProtocol
 from thrift.Thrift import TType
 from thrift.transport import TTransport
 
-from pyosquery.extensions.wire import result_bytes
+from pyosquery.extensions.wire import send_result
 
 # thrift reads a reply 4 KiB at a time by default: a 20k-row result would take hundreds of reads
 READ_BUFFER = 1 << 16
@@ -47,9 +47,15 @@ class _Accelerated(TBinaryProtocol.TBinaryProtocolAccelerated):
         TBinaryProtocol.TBinaryProtocolAccelerated.__init__(self, transport)
         encode, decode = self._fast_encode, self._fast_decode
         if encode is not None:
-            # a query's rows come already encoded (wire.RowsResponse); every other struct goes to the C codec
-            self._fast_encode = lambda obj, typeargs: result_bytes(obj) or encode(obj, struct_args(*typeargs))
+            self._fast_encode = lambda obj, typeargs: self._encode(encode, obj, typeargs)
             self._fast_decode = lambda obj, protocol, typeargs: decode(obj, protocol, struct_args(*typeargs))
+
+
+    def _encode(self, encode, obj, typeargs):
+        # a query's rows (wire.RowsResponse) go out as they are encoded; every other struct goes to the C codec
+        if send_result(obj, self.trans):
+            return b""
+        return encode(obj, struct_args(*typeargs))
 
 
 def buffered(socket_transport):

@@ -5,12 +5,13 @@ string per cell in Python for thrift to encode cost more than the query itself o
 (20k rows: 33 ms of maps against 18 ms of SQL). Here each column is turned into text in one pass
 (numbers with `str`, a text column checked for ASCII at once), and every piece of every map is
 joined in one call, as text whose characters are the bytes (latin-1), so a cell is encoded only
-if it is not ASCII. TBinaryProtocol's layout is fixed, so the bytes are those thrift writes for
+if it is not ASCII; a large result goes out a thousand rows at a time, so the client decodes the
+first rows while the server encodes the next. TBinaryProtocol's layout is fixed, so the bytes are those thrift writes for
 the same maps (tests/agent/test_extensions.py compares them).
 """
 
 import struct
-from itertools import chain, repeat
+from itertools import chain
 
 from osquery.extensions.ttypes import ExtensionResponse
 from thrift.protocol import TBinaryProtocol
@@ -22,6 +23,7 @@ from pyosquery.extensions.convert import cell_text, row_map
 _I32 = struct.Struct(">i").pack
 _FIELD = struct.Struct(">bh").pack      # a struct field's header: its type, its id
 _STOP = b"\x00"                         # the end of a struct's fields
+CHUNK_ROWS = 1000                       # rows encoded per write (see send_result)
 
 
 def _chars(data):
@@ -54,22 +56,23 @@ def column_chars(values):
     return [_chars(text.encode()) for text in map(cell_text, values)]
 
 
-def maps_bytes(names, rows):
-    """list<map<string,string>> of `rows` (tuples in `names` order) as TBinaryProtocol writes it."""
-    # A repeated column name keeps its last value at its first place, as a dict built from the row.
-    last = {name: index for index, name in enumerate(names)}
-    head = bytes((TType.MAP,)) + _I32(len(rows))
+def _maps(places, rows):
+    """The string maps of `rows` as TBinaryProtocol writes them, one after the other.
+
+    `places` maps each distinct column name to its index in a row: a repeated name keeps its
+    last value at its first place, as a dict built from the row does.
+    """
     if not rows:
-        return head
+        return b""
     columns = list(zip(*rows))
     pieces = []
-    lead = bytes((TType.STRING, TType.STRING)) + _I32(len(last))
-    for name, index in last.items():
+    lead = bytes((TType.STRING, TType.STRING)) + _I32(len(places))
+    for name, index in places.items():
         key = name.encode()
         values = column_chars(columns[index])
         pieces += [map(_Prefixes(_chars(lead + _I32(len(key)) + key)).__getitem__, map(len, values)), values]
         lead = b""
-    return head + "".join(chain.from_iterable(zip(*pieces))).encode("latin-1")
+    return "".join(chain.from_iterable(zip(*pieces))).encode("latin-1")
 
 
 def _struct_bytes(obj):
@@ -81,8 +84,8 @@ def _struct_bytes(obj):
 class RowsResponse(ExtensionResponse):
     """The ExtensionResponse of a query's rows, written from the rows as they came from SQLite.
 
-    `wire()` is the struct's bytes (codec.py sends them as they are); `response`, the row maps,
-    is built only if something reads it.
+    `pieces()` are the struct's bytes, CHUNK_ROWS rows at a time; `response`, the row maps, is
+    built only if something reads it.
     """
 
     def __init__(self, status, names, rows):   # pylint: disable=super-init-not-called  # response is derived
@@ -94,17 +97,31 @@ class RowsResponse(ExtensionResponse):
     def response(self):
         return [row_map(self.names, row) for row in self.rows]
 
-    def wire(self):
-        return (_FIELD(TType.STRUCT, 1) + _struct_bytes(self.status)
-                + _FIELD(TType.LIST, 2) + maps_bytes(self.names, self.rows) + _STOP)
+    def pieces(self):
+        places = {name: index for index, name in enumerate(self.names)}
+        yield (_FIELD(TType.STRUCT, 1) + _struct_bytes(self.status)
+               + _FIELD(TType.LIST, 2) + bytes((TType.MAP,)) + _I32(len(self.rows)))
+        for start in range(0, len(self.rows), CHUNK_ROWS):
+            yield _maps(places, self.rows[start:start + CHUNK_ROWS])
+        yield _STOP
 
     def write(self, oprot):
-        oprot.trans.write(self.wire())
+        for piece in self.pieces():
+            oprot.trans.write(piece)
 
 
-def result_bytes(result):
-    """A call's result struct (`<method>_result`) whose value is a RowsResponse, as bytes; else None."""
+def send_result(result, trans):
+    """Write a call's result struct (`<method>_result`) whose value is a RowsResponse; False if it is not one.
+
+    Each piece is flushed as it is made, so the client decodes the first rows while the
+    next are encoded.
+    """
     success = getattr(result, "success", None)
     if not isinstance(success, RowsResponse):
-        return None
-    return _FIELD(TType.STRUCT, 0) + success.wire() + _STOP
+        return False
+    trans.write(_FIELD(TType.STRUCT, 0))
+    for piece in success.pieces():
+        trans.write(piece)
+        trans.flush()
+    trans.write(_STOP)
+    return True
