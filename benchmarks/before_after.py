@@ -6,7 +6,7 @@ e.g. main's agent unpacked with `git archive main files/agent | tar -x -C /tmp/b
 /tmp/before/files/agent and files/agent. Each round runs one process per tree, in turn, with that
 tree first on PYTHONPATH (its daemon too) and this directory's bench code: one interleaved round
 of the /usr listing against find, and 5 of 20k rows over the socket against the same query run
-locally. Prints each tree's ratios as median (min-max) and the load average. Not run by `make bench`.
+locally. Prints each tree's ratios, wall and CPU, as median (min-max) and the load average. Not run by `make bench`.
 """
 
 import json
@@ -23,7 +23,9 @@ sys.path.insert(0, %r)
 from bench_engine import file_rounds, socket_rounds
 from pyosquery.sql.engine import Engine
 engine = Engine()
-print(json.dumps({"file": file_rounds(engine, 1)[2], "socket": socket_rounds(engine, 5)[2]}))
+figures = {"file": file_rounds(engine, 1), "socket": socket_rounds(engine, 5)}
+print(json.dumps({"%s %s" % (name, kind): ratios for name, result in figures.items()
+                  for kind, (_ours, _peer, ratios) in result.items()}))
 """ % HERE
 
 
@@ -36,15 +38,15 @@ def measure(tree):
 def main():
     trees = {"before": sys.argv[1], "after": sys.argv[2]}
     rounds = int(sys.argv[3]) if len(sys.argv) > 3 else 5
-    ratios = {(name, kind): [] for name in trees for kind in ("file", "socket")}
+    ratios = {}
     loads = []
     for _round in range(rounds):
         for name, tree in trees.items():
             for kind, values in measure(tree).items():
-                ratios[(name, kind)].extend(values)
+                ratios.setdefault((kind, name), []).extend(values)
             loads.append(os.getloadavg()[0])
-    for (name, kind), values in sorted(ratios.items()):
-        print("%-6s %-6s %s over %d runs" % (name, kind, ratio_text(values), len(values)))
+    for (kind, name), values in sorted(ratios.items()):
+        print("%-12s %-6s %s over %d runs" % (kind, name, ratio_text(values), len(values)))
     print("load average (1 min) during the runs: %.1f-%.1f" % (min(loads), max(loads)))
 
 

@@ -15,6 +15,15 @@ def cpu_seconds(pid):
         return int(handle.read().split()[0]) / 1e9
 
 
+def process_cpu_seconds(pid):
+    """CPU time of all of a process's threads (schedstat, ns precision)."""
+    total = 0
+    for task in os.listdir("/proc/%d/task" % pid):
+        with open("/proc/%d/task/%s/schedstat" % (pid, task), encoding="ascii") as handle:
+            total += int(handle.read().split()[0])
+    return total / 1e9
+
+
 def rss_bytes(pid):
     """Resident bytes, or None once the process is gone (a zombie counts as gone)."""
     try:

@@ -1,5 +1,6 @@
 """How long a call takes: the median of repeated runs, in milliseconds."""
 
+import resource
 import statistics
 import time
 
@@ -14,17 +15,29 @@ def median_ms(action, runs):
     return statistics.median(times)
 
 
-def interleaved_ms(ours, peer, rounds):
-    """(our median ms, the peer's median ms, each round's ratio) of `rounds` rounds of one run each,
-    ours then the peer's, so load on the machine weighs on both sides of every ratio."""
-    mine, theirs = [], []
+def children_cpu():
+    """CPU seconds (user + system) of this process's waited-for children so far."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def interleaved_ms(ours, peer, rounds, ours_cpu=time.process_time, peer_cpu=time.process_time):
+    """Rounds of one run each, ours then the peer's, so load on the machine weighs on both sides
+    of every ratio: {"wall": ..., "cpu": ...}, each (our median ms, the peer's median ms, each
+    round's ratio). CPU is user + system time read from `ours_cpu` and `peer_cpu` (seconds):
+    by default this process's, which the machine's load changes far less than wall time."""
+    times = {("wall", 0): [], ("wall", 1): [], ("cpu", 0): [], ("cpu", 1): []}
     for _round in range(rounds):
-        for action, times in ((ours, mine), (peer, theirs)):
-            start = time.perf_counter()
+        for side, (action, cpu) in enumerate(((ours, ours_cpu), (peer, peer_cpu))):
+            start, start_cpu = time.perf_counter(), cpu()
             action()
-            times.append((time.perf_counter() - start) * 1000)
-    ratios = [a / b for a, b in zip(mine, theirs)]
-    return statistics.median(mine), statistics.median(theirs), ratios
+            times[("wall", side)].append((time.perf_counter() - start) * 1000)
+            times[("cpu", side)].append((cpu() - start_cpu) * 1000)
+    result = {}
+    for kind in ("wall", "cpu"):
+        mine, theirs = times[(kind, 0)], times[(kind, 1)]
+        result[kind] = (statistics.median(mine), statistics.median(theirs), [a / b for a, b in zip(mine, theirs)])
+    return result
 
 
 def ratio_text(ratios):
