@@ -24,7 +24,7 @@ from bench_engine import file_rounds, socket_rounds
 from pyosquery.sql.engine import Engine
 engine = Engine()
 figures = {"file": file_rounds(engine, 1), "socket": socket_rounds(engine, 5)}
-print(json.dumps({"%s %s" % (name, kind): ratios for name, result in figures.items()
+print(json.dumps({name + " " + kind: ratios for name, result in figures.items()
                   for kind, (_ours, _peer, ratios) in result.items()}))
 """ % HERE
 
