@@ -70,6 +70,6 @@ print(json.dumps({
     "systemd": os.path.isdir("/run/systemd/system"),
     "enabled": os.path.exists(REQUEST["wants"]),
     "running": running(),
-    "states": ["%s=%s" % (path, describe(path, False)) for path in REQUEST["files"]]
-              + ["%s=%s" % (path, describe(path, True)) for path in REQUEST["dirs"]],
+    "states": (["%s=%s" % (path, describe(path, False)) for path in REQUEST["files"]]
+               + ["%s=%s" % (path, describe(path, True)) for path in REQUEST["dirs"]]),
 }))
