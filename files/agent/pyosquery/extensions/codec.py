@@ -50,7 +50,6 @@ class _Accelerated(TBinaryProtocol.TBinaryProtocolAccelerated):
             self._fast_encode = lambda obj, typeargs: self._encode(encode, obj, typeargs)
             self._fast_decode = lambda obj, protocol, typeargs: decode(obj, protocol, struct_args(*typeargs))
 
-
     def _encode(self, encode, obj, typeargs):
         # a query's rows (wire.RowsResponse) go out as they are encoded; every other struct goes to the C codec
         if send_result(obj, self.trans):
