@@ -6,6 +6,9 @@ import sqlite3
 import subprocess
 import sys
 
+from pyosquery.config.atc import AutoTables
+from pyosquery.sql.engine import Engine
+
 SHELL = os.path.join(os.path.dirname(sys.executable), "pyosqueryi")
 
 
@@ -60,3 +63,13 @@ def test_daemon_schedules_queries_on_atc_tables(daemons, tmp_path):
     daemon = daemons(config, extra_flags=["--disable_watchdog"]).start()
     daemon.wait_for(daemon.results, "a result")
     assert daemon.results()[0]["columns"] == {"a_number": "42"}
+
+
+def test_a_built_in_name_or_an_incomplete_entry_is_refused_with_a_warning(tmp_path):
+    good = {"query": "SELECT 1", "path": str(tmp_path / "x.db"), "columns": ["a"]}
+    warnings = []
+    entries = {"processes": good, "no_columns": dict(good, columns="a"), "not_object": [good], "mine": good}
+    assert AutoTables(Engine()).install({"auto_table_construction": entries}, warnings) == ["mine"]
+    assert warnings == ["auto_table_construction: no_columns needs query, path and columns",
+                        "auto_table_construction: not_object needs query, path and columns",
+                        "auto_table_construction: processes is a built-in table"]

@@ -177,11 +177,12 @@ def test_pack_delimiter_from_flags_and_from_config_options(tmp_path):
 def test_interval_default_and_invalid_intervals(tmp_path):
     path = write(tmp_path / "i.conf", {"schedule": {
         "default": {"query": "select 1"}, "text": {"query": "select 1", "interval": "120"},
-        "week": {"query": "select 1", "interval": 604800}, "zero": {"query": "select 1", "interval": 0},
+        "week": {"query": "select 1", "interval": 604800}, "second": {"query": "select 1", "interval": 1},
+        "zero": {"query": "select 1", "interval": 0},
         "long": {"query": "select 1", "interval": 604801}, "negative": {"query": "select 1", "interval": -5}}})
     cfg = load(path, "--schedule_default_interval=900")
     intervals = {name: query.interval for name, query in by_name(cfg).items()}
-    assert intervals == {"default": 900, "text": 120, "week": 604800}
+    assert intervals == {"default": 900, "text": 120, "week": 604800, "second": 1}
     assert cfg.skipped == ["%s: $.schedule.%s.interval: Query has invalid interval: %s: %s" % (path, name, name, value)
                            for name, value in (("zero", 0), ("long", 604801), ("negative", -5))]
 
@@ -250,7 +251,7 @@ def test_machine_shard_vectors(hostname, expected):
 
 @pytest.mark.parametrize("item_shard, host_shard, runs", [
     (None, 89, True), (0, 89, True), (10, 10, True), (10, 11, False), (10, 5, True), ("20", 20, True),
-    (100, 100, True), (1, 0, True)])
+    (100, 100, True), (1, 0, True), ("ten", 50, True), ([10], 50, True)])
 def test_shard_rule(item_shard, host_shard, runs):
     assert config.applies({"shard": item_shard}, host_shard) is runs
 
@@ -264,7 +265,7 @@ def test_platform_rule(platform, runs):
 
 @pytest.mark.parametrize("version, runs", [
     ("", True), ("null", True), ("1.8.0", True), ("5.12.1", True), ("5.12", True), ("5.12.2", False),
-    ("5.13.0", False), ("6", False), ("5.9.10", True), ("banana", False)])
+    ("5.13.0", False), ("6", False), ("5.9.10", True), ("banana", False), ("5.12.1.0", True), ("5.12.1.1", False)])
 def test_version_rule(version, runs):
     assert OSQUERY_SDK_VERSION == "5.12.1"
     assert config.applies({"version": version}, 0) is runs
