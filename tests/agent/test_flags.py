@@ -1,5 +1,8 @@
 """Flags: osquery's names and defaults, the command line, flagfiles and config `options`."""
 
+import os
+import re
+
 import pytest
 
 from pyosquery import flags
@@ -293,3 +296,44 @@ def test_a_bad_definition_names_its_line(tmp_path, line):
     path = write(tmp_path, "flags.tsv", "name\ttype\tdefault\tkind\teffect\tdescription\n" + line + "\n")
     with pytest.raises(ValueError, match=r"flags\.tsv:2: bad type, kind or effect"):
         definitions._load(path)     # pylint: disable=protected-access
+
+
+def test_more_edges_of_flag_values():
+    values, _ = parse(["--alarm_timeout=10", "--logger_mode=0000", "-verbose",
+                       "--aws_firehose_period=18446744073709551615"])
+    assert (values.alarm_timeout, values.logger_mode, values.verbose) == (10, "0000", True)
+    assert values.aws_firehose_period == 2 ** 64 - 1
+    for argv, message in ((["--aws_firehose_period=18446744073709551616"], "out of range"),
+                          (["--logger_mode=0680"], "not an octal file mode")):
+        with pytest.raises(flags.FlagError, match=message):
+            parse(argv)
+    assert getattr(values, "no_such_flag", "absent") == "absent"
+    with pytest.raises(flags.FlagError, match="^unknown flag --no_such_flag$"):
+        values.set("no_such_flag", 1)
+
+
+def test_a_program_line_starting_with_no_is_not_a_flag(tmp_path):
+    path = write(tmp_path, "f.flags", "nosuchprogram\n--verbose\n")
+    values, _ = parse(["--flagfile=" + path])
+    assert values.verbose is False
+
+
+def test_a_flagfile_of_one_mebibyte_is_read_and_a_missing_one_named(tmp_path):
+    line = "# " + "x" * 1021 + "\n"
+    path = write(tmp_path, "big.flags", line * 1023 + "--verbose\n" + "#" * (1024 - 11) + "\n")
+    assert os.path.getsize(path) == 1024 * 1024
+    assert parse(["--flagfile=" + path])[0].verbose is True
+    missing = str(tmp_path / "missing.flags")
+    with pytest.raises(flags.FlagError, match="^%s: cannot read" % re.escape("flagfile " + missing)):
+        parse(["--flagfile=" + missing])
+
+
+def test_help_columns_leave_two_spaces_after_the_longest_flag():
+    lines = [line for line in flags.help_text("pyosqueryd", "1.0", "").splitlines() if line.startswith("    --")]
+    starts = set()
+    gaps = []
+    for line in lines:
+        left, spaces = re.match(r"    (\S+(?: VALUE| PATH)?)( +)", line).groups()
+        starts.add(4 + len(left) + len(spaces))
+        gaps.append(len(spaces))
+    assert len(starts) == 1 and min(gaps) == 2
