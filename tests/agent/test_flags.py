@@ -337,3 +337,16 @@ def test_help_columns_leave_two_spaces_after_the_longest_flag():
         starts.add(4 + len(left) + len(spaces))
         gaps.append(len(spaces))
     assert len(starts) == 1 and min(gaps) == 2
+
+
+def test_help_sections_hold_their_own_class_flagfile_first():
+    text = flags.help_text("pyosqueryd", "1.0", "")
+    command_line = text.split("command line flags:\n\n")[1].split("\n\n")[0].splitlines()
+    assert command_line[0].startswith("    --flagfile PATH ")
+    assert text.count("    --audit_allow_config ") == 1
+    assert not any(line.startswith("    --audit_allow_config ") for line in command_line)
+
+
+def test_a_double_flag_that_is_not_a_number_is_named():
+    with pytest.raises(flags.FlagError, match="--profile_delay: not a number"):
+        parse(["--profile_delay=fast"])
