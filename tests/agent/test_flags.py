@@ -323,6 +323,10 @@ def test_a_flagfile_of_one_mebibyte_is_read_and_a_missing_one_named(tmp_path):
     path = write(tmp_path, "big.flags", line * 1023 + "--verbose\n" + "#" * (1024 - 11) + "\n")
     assert os.path.getsize(path) == 1024 * 1024
     assert parse(["--flagfile=" + path])[0].verbose is True
+    with open(path, "a") as handle:
+        handle.write("#")
+    with pytest.raises(flags.FlagError, match="^flagfile %s: " % re.escape(path)):
+        parse(["--flagfile=" + path])
     missing = str(tmp_path / "missing.flags")
     with pytest.raises(flags.FlagError, match="^%s: cannot read" % re.escape("flagfile " + missing)):
         parse(["--flagfile=" + missing])
