@@ -303,13 +303,20 @@ def test_more_edges_of_flag_values():
                        "--aws_firehose_period=18446744073709551615"])
     assert (values.alarm_timeout, values.logger_mode, values.verbose) == (10, "0000", True)
     assert values.aws_firehose_period == 2 ** 64 - 1
+    values, _ = parse(["--logger_mode=07777", "--aws_proxy_port=0", "--aws_firehose_period=0"])
+    assert (values.logger_mode, values.aws_proxy_port, values.aws_firehose_period) == ("07777", 0, 0)
     for argv, message in ((["--aws_firehose_period=18446744073709551616"], "out of range"),
+                          (["--aws_proxy_port=-1"], "out of range"), (["--aws_firehose_period=-1"], "out of range"),
+                          (["--alarm_timeout=9"], "must be at least 10"),
+                          (["--logger_mode=10000"], "file mode above 07777"), (["--logger_mode=-1"], "file mode above"),
                           (["--logger_mode=0680"], "not an octal file mode")):
         with pytest.raises(flags.FlagError, match=message):
             parse(argv)
     assert getattr(values, "no_such_flag", "absent") == "absent"
     with pytest.raises(flags.FlagError, match="^unknown flag --no_such_flag$"):
         values.set("no_such_flag", 1)
+    with pytest.raises(flags.FlagError, match="^unknown flag --no_such_flag$"):
+        values.set_text("no_such_flag", "1")
 
 
 def test_a_program_line_starting_with_no_is_not_a_flag(tmp_path):
