@@ -426,6 +426,12 @@ def test_worst_hosts_come_costliest_first():
     assert ratios == sorted(ratios, reverse=True) and ratios[0] > ratios[-1]
 
 
+def test_worst_hosts_are_five_with_their_figure_over_its_budget():
+    worst = cheap_stage(count=12).judge()["worst_hosts"]
+    assert len(worst) == 5
+    assert all(entry["ratio"] == pytest.approx(entry["value"] / entry["budget"]) for entry in worst)
+
+
 def test_the_comparison_says_which_design_it_made():
     assert Stage(count=6).push().soak(seconds=600).judge()["comparison"]["reason"] == \
         "made: stage hosts during the stage against before it"

@@ -16,3 +16,8 @@ def test_shares_keep_a_decimal_below_a_tenth():
 def test_a_listing_counts_only_what_it_leaves_out():
     assert text.listing(["a", "b"], limit=2) == "a; b"
     assert text.listing(["a", "b", "c"], limit=2) == "a; b; and 1 more"
+
+
+def test_sizes_change_unit_at_the_unit():
+    assert [text.size(value) for value in (None, 1023, 1024, 1024 * 1024 - 1, 1024 * 1024)] == \
+        ["n/a", "1023 B", "1.0 KiB", "1024.0 KiB", "1.0 MiB"]
