@@ -458,6 +458,11 @@ def test_every_default_passes_its_own_check():
     assert settings(dict(DEFAULTS)) == (DEFAULTS, {})
 
 
+def test_the_decision_names_its_stage():
+    assert cheap_stage().judge()["stage"]["name"] == "canary"
+    assert cheap_stage().judge(stage={"shard": None})["stage"]["name"] == "stage"
+
+
 def test_shard_zero_means_every_host():
     assert cheap_stage().judge(stage={"name": "all", "shard": 0})["decision"] == "promote"
 
