@@ -94,3 +94,30 @@ def test_glog_levels_from_the_flags(tmp_path):
     assert status.levels(quiet, shell=True) == (logging.ERROR, logging.ERROR)         # set: the shell follows it
     assert status.levels(values_for(tmp_path, "--logger_min_stderr=4"))[1] > logging.CRITICAL   # nothing
     assert status.levels(values_for(tmp_path, "--verbose", "--logger_min_status=3")) == (logging.DEBUG,) * 2
+
+
+def close(logger):
+    for handler in list(logger.handlers):
+        logger.removeHandler(handler)
+        handler.close()
+
+
+def test_status_log_handlers_stay_the_agent_s_own(tmp_path):
+    logger = status.setup(values_for(tmp_path, "--logger_stderr=false"))
+    try:
+        assert logger.propagate is False        # nothing reaches the root logger a second time
+        assert [type(handler) for handler in logger.handlers] == [status.LevelFile] * 3
+        status.relevel(values_for(tmp_path, "--logger_stderr=false", "--logger_min_stderr=2"))
+        assert [handler.level for handler in logger.handlers] == [logging.INFO, logging.WARNING, logging.ERROR]
+        logging.getLogger("pyosquery.test").critical("the end")
+        for handler in logger.handlers:
+            handler.flush()
+        assert (tmp_path / "pyosqueryd.ERROR").read_text().startswith("F")     # glog's FATAL letter
+    finally:
+        close(logger)
+    logger = status.setup(values_for(tmp_path / "off", "--disable_logging", "--logger_stderr=false"))
+    try:
+        assert [type(handler) for handler in logger.handlers] == [logging.StreamHandler]
+        assert not (tmp_path / "off").exists()
+    finally:
+        close(logger)
