@@ -96,6 +96,9 @@ def _checked(path, key, value):
         raise GateError("%s: expected a share from 0 to 1, got %r" % (path, value))
     if kind == "count" and int(value) != value:
         raise GateError("%s: expected a whole number, got %r" % (path, value))
+    if key == "comparison_min_hosts" and value < 1:
+        # a group of no hosts has no runs to rank
+        raise GateError("%s: expected 1 or more hosts per group, got %r" % (path, value))
     return value
 
 

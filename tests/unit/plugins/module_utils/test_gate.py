@@ -368,6 +368,7 @@ def test_a_comparison_of_tied_figures_finds_nothing():
     ({"budget": {"cpu_p95": 5}}, r"budget\.cpu_p95: unknown setting"),
     ({"budget": {"max_missing_share": 2}}, r"budget\.max_missing_share: expected a share from 0 to 1, got 2"),
     ({"budget": {"cpu_ms_p95": "fast"}}, r"budget\.cpu_ms_p95: expected a number of 0 or more, got 'fast'"),
+    ({"budget": {"comparison_min_hosts": 0}}, r"budget\.comparison_min_hosts: expected 1 or more hosts per group, got 0"),
     ({"budget": {"comparison_action": "panic"}}, r"budget\.comparison_action: expected one of rollback, hold, report"),
     ({"budget": {"queries": {NEW: {"min_executions": 1}}}},
      r"budget\.queries\.pack_rollout_users\.min_executions: not a per-query budget"),
