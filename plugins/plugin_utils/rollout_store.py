@@ -102,14 +102,19 @@ def guarded(lock_dir):
 
 
 def process_start(pid):
-    """The start time of PID in clock ticks since boot (field 22 of /proc/PID/stat), or None."""
+    """The start time of PID in clock ticks since boot (field 22 of /proc/PID/stat), or None
+    when no such process runs. A zombie does not run: a controller killed by a crash stays one
+    until its new parent reaps it, and its rollout must be resumable meanwhile."""
     try:
         with open("/proc/%d/stat" % pid, encoding="ascii", errors="replace") as handle:
             stat = handle.read()
     except OSError:
         return None
     # the command name (field 2) may hold spaces and parentheses: fields follow the last ')'
-    return int(stat.rsplit(")", 1)[1].split()[19])
+    fields = stat.rsplit(")", 1)[1].split()
+    if fields[0] in ("Z", "X"):
+        return None
+    return int(fields[19])
 
 
 def owner_of(pid):

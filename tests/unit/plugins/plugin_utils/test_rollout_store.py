@@ -238,3 +238,18 @@ def test_a_reused_pid_is_not_the_owner(me):
     assert rollout_store.owner_alive(me)
     assert not rollout_store.owner_alive(dict(me, pid_start=me["pid_start"] + 1))
     assert rollout_store.owner_alive(dict(me, host="another-controller"))
+
+
+def test_a_killed_owner_left_a_zombie_is_not_alive():
+    child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        owner = owner_of(child.pid)
+        assert rollout_store.owner_alive(owner)
+        child.kill()
+        os.waitid(os.P_PID, child.pid, os.WEXITED | os.WNOWAIT)     # dead, not reaped: a zombie
+        assert open("/proc/%d/stat" % child.pid).read().rsplit(")", 1)[1].split()[0] == "Z"
+        assert not rollout_store.owner_alive(owner)
+    finally:
+        child.kill()
+        child.wait()
+
