@@ -252,4 +252,3 @@ def test_a_killed_owner_left_a_zombie_is_not_alive():
     finally:
         child.kill()
         child.wait()
-
