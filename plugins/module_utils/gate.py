@@ -43,6 +43,7 @@ query may use duty_share of cpu_limit_ms / 3000 ms of CPU time per second.
 
 from operator import itemgetter
 
+from ansible_collections.pyosquery.fleet.plugins.module_utils import gate_reasons as reasons
 from ansible_collections.pyosquery.fleet.plugins.module_utils import gate_text as text
 from ansible_collections.pyosquery.fleet.plugins.module_utils.gate_compare import comparison
 from ansible_collections.pyosquery.fleet.plugins.module_utils.gate_hosts import USABLE, views
@@ -56,7 +57,6 @@ PROMOTE, HOLD, ROLLBACK, PARTIAL = "promote", "hold", "rollback", "partial_rollb
 # what a rollback removes: only the queries whose reasons are theirs, or always the whole pack
 QUERY, PACK = "query", "pack"
 WORST_HOSTS = 5
-MAX_SENTENCES = 10
 
 
 # inputs
@@ -328,33 +328,6 @@ def _worst_hosts(host_figures, per_query):
     return sorted(worst.values(), key=lambda entry: (-entry["ratio"], entry["host"]))[:WORST_HOSTS]
 
 
-def _promote_sentences(per_query):
-    sentences = []
-    for name, summary in per_query.items():
-        budget, duty = summary["budget"], summary["duty"]
-        sentences.append("%s: within budget on %d of %d hosts: p95 CPU %s (budget %s), p95 wall time %s (%s), "
-                         "max memory growth %s (%s), max output %s (%s)%s" % (
-                             name, summary["hosts_with_data"], summary["hosts_in_stage"],
-                             text.milliseconds(summary["cpu_ms"]["p95"]), text.milliseconds(budget["cpu_ms_p95"]),
-                             text.milliseconds(summary["wall_ms"]["p95"]), text.milliseconds(budget["wall_ms_p95"]),
-                             text.size(summary["memory"]["max"]), text.size(budget["memory_max"]),
-                             text.size(summary["output_bytes"]["max"]), text.size(budget["output_bytes_max"]),
-                             ", worst duty cycle %s (limit %s)" % (text.cpu_share(duty["max"]), text.cpu_share(duty["limit"]))
-                             if duty else ""))
-    return sentences
-
-
-def _slowdown_sentence(result, config):
-    parts = []
-    for figure in result["slowed"]:
-        test = result["figures"][figure]
-        parts.append("%s per run up %s (Cliff's delta %.2f, p = %.4f)" % (
-            text.FIGURE_NAMES[figure], text.share(test["median_shift"]), test["cliffs_delta"], test["p_value"]))
-    return "the agent's other queries ran slower on the stage's hosts (%s comparison: %s), beyond the %s and %.2f " \
-        "allowed" % (result["design"], "; ".join(parts), text.share(config["comparison_min_shift"]),
-                     config["comparison_min_delta"])
-
-
 def _host_entry(found, host_figures, failures):
     host = found["host"]
     return {"status": found["status"], "reason": found["reason"], "hostname": found["hostname"],
@@ -387,7 +360,7 @@ def judge(currents, baselines=None, queries=None, stage=None, budget=None, spent
         failures.setdefault(host, []).extend(entries)
     compared = comparison(all_views, names, config)
     if compared["slowdown"] and config["comparison_action"] == ROLLBACK:
-        rollback.append((None, _slowdown_sentence(compared, config)))    # the whole agent: no one query
+        rollback.append((None, reasons.slowdown_sentence(compared, config)))    # the whole agent: no one query
     dropped = _partial(names, rollback, failures, spent, config) if scope == QUERY else None
     budget_state = _failure_budget(failures, spent, config, dropped or ())
     hold = _evidence(stage, all_views, stage_views, per_query, config)
@@ -396,55 +369,11 @@ def judge(currents, baselines=None, queries=None, stage=None, budget=None, spent
     return _decision(stage, all_views, per_query, host_figures, verdict, compared, config, per_query_budgets)
 
 
-def _capped(sentences):
-    """At most MAX_SENTENCES of a kind in the reasons; every one stays in its host's entry."""
-    if len(sentences) <= MAX_SENTENCES:
-        return sentences
-    return sentences[:MAX_SENTENCES] + ["and %d more like these (see hosts.<host>.failures)"
-                                        % (len(sentences) - MAX_SENTENCES)]
-
-
-def _failure_sentences(failures, keep):
-    return [sentence for host in sorted(failures) for query, sentence in failures[host] if keep(query)]
-
-
-def _rollback_reasons(verdict):
-    """(reasons, notes) of a rollback: of the queries rolled back alone, or of the whole pack."""
-    dropped, budget_state, failures = verdict["dropped"], verdict["budget"], verdict["failures"]
-    if dropped:
-        reasons = [sentence for query, sentence in verdict["rollback"] if query in dropped]
-        reasons += _capped(_failure_sentences(failures, lambda query: query in dropped))
-    else:
-        reasons = [sentence for _query, sentence in verdict["rollback"]]
-    notes = []
-    charged = _failure_sentences(failures, lambda query: query not in (dropped or ()))
-    if budget_state["exhausted"]:
-        reasons.append("failure budget exhausted: %s in this rollout (%d in this stage, %d before), %d allowed" % (
-            text.plural(budget_state["total"], "host failure"), budget_state["this_stage"],
-            budget_state["spent_before"], budget_state["budget"]))
-        reasons.extend(_capped(charged))
-    elif charged:
-        notes.append("%s tolerated: %d of the %d allowed across the rollout now spent" % (
-            text.plural(budget_state["this_stage"], "host failure"), budget_state["total"], budget_state["budget"]))
-        notes.extend(_capped(charged))
-    return reasons, notes
-
-
-def _query_reasons(verdict):
-    """{query: the rollback reasons and host failures that are its own}, for every query with any."""
-    mine = {}
-    for query, sentence in verdict["rollback"] + [entry for host in sorted(verdict["failures"])
-                                                  for entry in verdict["failures"][host]]:
-        if query is not None:
-            mine.setdefault(query, []).append(sentence + ".")
-    return mine
-
-
 def _decision(stage, all_views, per_query, host_figures, verdict, compared, config, overrides):
     hold, dropped = verdict["hold"], verdict["dropped"]
-    rollback, notes = _rollback_reasons(verdict)
+    rollback, notes = reasons.rollback_reasons(verdict)
     if compared["slowdown"] and config["comparison_action"] != ROLLBACK:
-        {"hold": hold, "report": notes}[config["comparison_action"]].append(_slowdown_sentence(compared, config))
+        {"hold": hold, "report": notes}[config["comparison_action"]].append(reasons.slowdown_sentence(compared, config))
     elif not compared["made"]:
         notes.append("the agent's own cost was not compared: " + compared["reason"][len("not made: "):])
     for host, found in all_views.items():
@@ -459,11 +388,11 @@ def _decision(stage, all_views, per_query, host_figures, verdict, compared, conf
             text.listing(dropped, limit=len(dropped)))] + hold + notes
     elif decision == ROLLBACK:
         notes = hold + notes
-    reasons = rollback if decision in (ROLLBACK, PARTIAL) else hold if decision == HOLD else _promote_sentences(per_query)
+    said = rollback if decision in (ROLLBACK, PARTIAL) else hold if decision == HOLD else reasons.promote_sentences(per_query)
     stage_hosts = [host for host, found in all_views.items() if found["in_stage"]]
     return {
         "decision": decision,
-        "reasons": [sentence + "." for sentence in reasons],
+        "reasons": [sentence + "." for sentence in said],
         "notes": [sentence + "." for sentence in notes],
         "stage": {"name": stage["name"], "shard": stage["shard"], "hosts_targeted": len(all_views),
                   "hosts_in_stage": len(stage_hosts),
@@ -475,6 +404,6 @@ def _decision(stage, all_views, per_query, host_figures, verdict, compared, conf
         "failures": verdict["budget"],
         "scope": verdict["scope"],
         "rollback_queries": dropped or (list(verdict["names"]) if decision == ROLLBACK else []),
-        "query_reasons": _query_reasons(verdict),
+        "query_reasons": reasons.query_reasons(verdict),
         "settings": dict(config, queries=overrides),
     }
