@@ -14,8 +14,8 @@ from ansible.plugins.action import ActionBase
 
 from ansible_collections.pyosquery.fleet.plugins.module_utils.rollout_state_spec import ARGUMENT_SPEC, REQUIRED_IF
 from ansible_collections.pyosquery.fleet.plugins.plugin_utils.rollout_report import build_report, render_markdown
-from ansible_collections.pyosquery.fleet.plugins.plugin_utils.rollout_store import (
-    RolloutStore, StateError, live_queries, owner_of)
+from ansible_collections.pyosquery.fleet.plugins.plugin_utils.rollout_owner import owner_of
+from ansible_collections.pyosquery.fleet.plugins.plugin_utils.rollout_store import RolloutStore, StateError, live_queries
 
 
 class ActionModule(ActionBase):

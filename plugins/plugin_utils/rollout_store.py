@@ -10,23 +10,23 @@ Layout under the state dir:
                                          (attempt-N.*.json: a soak that rolled queries back alone)
     <rollout id>/report.json, report.md
 
-Every file is replaced atomically (a temporary file in the same directory, fsync, rename), so
-an interrupted run leaves either the old or the new version, never half of one. The lock lives
+Every file is replaced atomically (rollout_files), so an interrupted run leaves either the old
+or the new version, never half of one. The lock lives
 as long as the rollout, not the process: a held or interrupted rollout keeps its pack, so a
 second rollout of that pack is refused with a message naming the first, until the first
 finishes, is resumed to its end, or is rolled back. A process id (with its start time, so a
 reused pid does not count) tells a running rollout from an interrupted one.
 """
 
-import contextlib
 import datetime
-import fcntl
 import hashlib
 import json
 import os
 import re
-import socket
-import tempfile
+
+from ansible_collections.pyosquery.fleet.plugins.plugin_utils.rollout_files import (
+    StateError, guarded, read_json, write_json, write_text)
+from ansible_collections.pyosquery.fleet.plugins.plugin_utils.rollout_owner import owner_alive, same_owner
 
 ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 PACK_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
@@ -39,10 +39,6 @@ FINAL = (COMPLETE, ROLLED_BACK)
 DECISION_STATUS = {"promote": "promoted", "hold": "held", "rollback": "rollback", "partial_rollback": DROPPING}
 
 
-class StateError(Exception):
-    """A refusal or a broken state directory, with a message an operator can act on."""
-
-
 def now_iso():
     return datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
@@ -51,89 +47,6 @@ def fingerprint(definition):
     """A short digest of what must not change while a rollout id lives (pack, stages)."""
     text = json.dumps(definition, sort_keys=True, separators=(",", ":"), default=str)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
-
-
-def write_json(path, data, pretty=True):
-    """Replace PATH with DATA as JSON, atomically and durably."""
-    directory = os.path.dirname(path)
-    os.makedirs(directory, mode=0o700, exist_ok=True)
-    text = json.dumps(data, sort_keys=True, indent=1 if pretty else None, default=str)
-    write_text(path, text + "\n")
-
-
-def write_text(path, text):
-    directory = os.path.dirname(path)
-    fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(path) + ".", dir=directory)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(tmp, 0o600)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-    dir_fd = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(dir_fd)
-    finally:
-        os.close(dir_fd)
-
-
-def read_json(path, default=None):
-    try:
-        with open(path, encoding="utf-8") as handle:
-            return json.load(handle)
-    except FileNotFoundError:
-        return default
-    except ValueError as exc:
-        raise StateError("%s: not valid JSON (%s); the state directory is damaged" % (path, exc)) from exc
-
-
-@contextlib.contextmanager
-def guarded(lock_dir):
-    """Hold an exclusive flock on LOCK_DIR/.guard: lock files are read and changed under it only."""
-    os.makedirs(lock_dir, mode=0o700, exist_ok=True)
-    with open(os.path.join(lock_dir, ".guard"), "a", encoding="utf-8") as guard:
-        fcntl.flock(guard, fcntl.LOCK_EX)
-        yield
-
-
-def process_start(pid):
-    """The start time of PID in clock ticks since boot (field 22 of /proc/PID/stat), or None
-    when no such process runs. A zombie does not run: a controller killed by a crash stays one
-    until its new parent reaps it, and its rollout must be resumable meanwhile."""
-    try:
-        with open("/proc/%d/stat" % pid, encoding="ascii", errors="replace") as handle:
-            stat = handle.read()
-    except OSError:
-        return None
-    # the command name (field 2) may hold spaces and parentheses: fields follow the last ')'
-    fields = stat.rsplit(")", 1)[1].split()
-    if fields[0] in ("Z", "X"):
-        return None
-    return int(fields[19])
-
-
-def owner_of(pid):
-    """Who runs a rollout: a process on this controller, identified beyond pid reuse."""
-    return {"pid": pid, "pid_start": process_start(pid), "host": socket.gethostname()}
-
-
-def owner_alive(owner):
-    """True while the owning process still runs; a process on another controller counts as alive."""
-    if not owner:
-        return False
-    if owner.get("host") != socket.gethostname():
-        return True
-    return owner.get("pid_start") is not None and process_start(owner["pid"]) == owner["pid_start"]
-
-
-def same_owner(first, second):
-    keys = ("pid", "pid_start", "host")
-    return bool(first) and bool(second) and all(first.get(k) == second.get(k) for k in keys)
 
 
 def stage_dir_name(index, name):

@@ -6,8 +6,8 @@ import pytest
 
 from ansible_collections.pyosquery.fleet.plugins.module_utils.gate import judge
 from ansible_collections.pyosquery.fleet.plugins.plugin_utils.rollout_report import build_report, render_markdown
-from ansible_collections.pyosquery.fleet.plugins.plugin_utils.rollout_store import (
-    RolloutStore, StateError, live_queries, owner_of)
+from ansible_collections.pyosquery.fleet.plugins.plugin_utils.rollout_owner import owner_of
+from ansible_collections.pyosquery.fleet.plugins.plugin_utils.rollout_store import RolloutStore, StateError, live_queries
 from ansible_collections.pyosquery.fleet.tests.unit.plugins.schedule_data import FakeAgent, cost
 
 CHEAP, COSTLY = "pack_demo_probe", "pack_demo_users"

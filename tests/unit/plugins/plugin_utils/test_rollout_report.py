@@ -6,7 +6,8 @@ import pytest
 
 from ansible_collections.pyosquery.fleet.plugins.module_utils.gate import judge
 from ansible_collections.pyosquery.fleet.plugins.plugin_utils.rollout_report import build_report, render_markdown
-from ansible_collections.pyosquery.fleet.plugins.plugin_utils.rollout_store import RolloutStore, owner_of
+from ansible_collections.pyosquery.fleet.plugins.plugin_utils.rollout_owner import owner_of
+from ansible_collections.pyosquery.fleet.plugins.plugin_utils.rollout_store import RolloutStore
 from ansible_collections.pyosquery.fleet.tests.unit.plugins.schedule_data import FakeAgent, cost, unreachable
 
 QUERY = "pack_demo_probe"

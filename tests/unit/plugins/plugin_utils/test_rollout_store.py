@@ -8,7 +8,8 @@ import sys
 import pytest
 
 from ansible_collections.pyosquery.fleet.plugins.plugin_utils import rollout_store
-from ansible_collections.pyosquery.fleet.plugins.plugin_utils.rollout_store import RolloutStore, StateError, owner_of
+from ansible_collections.pyosquery.fleet.plugins.plugin_utils.rollout_owner import owner_alive, owner_of
+from ansible_collections.pyosquery.fleet.plugins.plugin_utils.rollout_store import RolloutStore, StateError
 
 DEFINITION = {
     "pack": {"name": "detection", "queries": {"ports": {"query": "select * from listening_ports", "interval": 60}}},
@@ -235,20 +236,20 @@ def test_a_failed_write_leaves_the_previous_file(store, me, monkeypatch):
 
 
 def test_a_reused_pid_is_not_the_owner(me):
-    assert rollout_store.owner_alive(me)
-    assert not rollout_store.owner_alive(dict(me, pid_start=me["pid_start"] + 1))
-    assert rollout_store.owner_alive(dict(me, host="another-controller"))
+    assert owner_alive(me)
+    assert not owner_alive(dict(me, pid_start=me["pid_start"] + 1))
+    assert owner_alive(dict(me, host="another-controller"))
 
 
 def test_a_killed_owner_left_a_zombie_is_not_alive():
     child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
     try:
         owner = owner_of(child.pid)
-        assert rollout_store.owner_alive(owner)
+        assert owner_alive(owner)
         child.kill()
         os.waitid(os.P_PID, child.pid, os.WEXITED | os.WNOWAIT)     # dead, not reaped: a zombie
         assert open("/proc/%d/stat" % child.pid).read().rsplit(")", 1)[1].split()[0] == "Z"
-        assert not rollout_store.owner_alive(owner)
+        assert not owner_alive(owner)
     finally:
         child.kill()
         child.wait()
