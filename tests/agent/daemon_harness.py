@@ -4,6 +4,7 @@ import contextlib
 import glob
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -108,6 +109,12 @@ class Daemon:
             self.proc.kill()
             return self.proc.wait()
 
+    def close(self):
+        """Stop the daemon and remove its socket's directory (made outside the test's tmp_path)."""
+        code = self.stop()
+        shutil.rmtree(self.socket_dir, ignore_errors=True)
+        return code
+
     def log(self, name):
         path = os.path.join(self.paths["logger_path"], name)
         if not os.path.exists(path):
@@ -135,7 +142,7 @@ def daemon_factory(root):
         yield make
     finally:
         for daemon in started:
-            daemon.stop()
+            daemon.close()
 
 
 def wait_until(predicate, what, timeout=60.0):

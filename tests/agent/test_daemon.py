@@ -207,8 +207,11 @@ def test_a_second_daemon_on_the_same_pidfile_refuses(daemons):
     first = daemons({"schedule": {}}).start()
     second = Daemon(first.root, {"schedule": {}})
     second.paths["pidfile"] = first.paths["pidfile"]
-    second.start(wait_socket=False)
-    assert second.proc.wait(20) == 1
+    try:
+        second.start(wait_socket=False)
+        assert second.proc.wait(20) == 1
+    finally:
+        second.close()
     assert b"Pidfile check failed" in second.proc.stderr.read()
 
 

@@ -43,7 +43,7 @@ def test_fifty_kills_leave_a_sound_database(tmp_path):
             assert counter >= seen
             seen = counter
     finally:
-        daemon.stop()
+        daemon.close()
     db = apsw.Connection(database)
     assert db.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
     assert seen >= 10

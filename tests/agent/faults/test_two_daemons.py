@@ -14,7 +14,7 @@ def test_a_second_daemon_on_the_same_database_refuses(daemons, tmp_path):
         second.start(wait_socket=False)
         assert second.proc.wait(30) == 1
     finally:
-        second.stop()
+        second.close()
     stderr = second.proc.stderr.read().decode()
     assert "the database %s is in use by another pyosqueryd (pid %d)" % (first.paths["database_path"], watcher) \
         in stderr, stderr
