@@ -7,6 +7,7 @@
 #   make lab-up N=10        a lab fleet of N hosts for your own use (inventory printed); make lab-down
 #   make test-agent | test-agent-oldest | test-faults | test-unit | lint | sanity | test-lab | molecule    one suite
 #   make test-load          the timing-sensitive tests beside two busy loops (not part of make test)
+#   make test-busy [RUNS=2] the whole make test, RUNS times in a row, beside two busy loops
 #   .venv/bin/pytest tests/unit    the plugin unit tests without ansible-test (make test-unit runs them with it)
 #   make bench              side-by-side benchmarks, figures written into benchmarks/README.md
 #   make mutate [MODULE=stats]  mutation testing, module by module (tests/mutation; not part of make test)
@@ -47,7 +48,7 @@ export ANSIBLE_FORCE_COLOR := 0
 export PY_COLORS := 0
 endif
 
-.PHONY: bench mutate help venv deps test test-agent test-agent-oldest test-faults test-load test-unit sanity sanity-copy lint test-lab molecule demo lab-up lab-down lab-status clean
+.PHONY: bench mutate help venv deps test test-agent test-agent-oldest test-faults test-load test-busy test-unit sanity sanity-copy lint test-lab molecule demo lab-up lab-down lab-status clean
 
 help:
 	@sed -n '/^$$/q; s/^# \{0,1\}//p' Makefile
@@ -109,6 +110,18 @@ test-load: venv
 	  trap 'kill $${busy[*]}' EXIT; \
 	  echo "test-load: busy loops $${busy[*]} beside the tests (load average $$(cut -d' ' -f1 /proc/loadavg))"; \
 	  $(BIN)/pytest -q $(LOAD_TESTS)
+
+# Not part of `make test` either: the whole `make test`, RUNS times in a row, beside two busy loops
+RUNS ?= 2
+test-busy: venv deps
+	@busy=(); for _ in 1 2; do (while :; do :; done) & busy+=($$!); done; \
+	  trap 'kill $${busy[*]}' EXIT; \
+	  for run in $$(seq $(RUNS)); do \
+	    start=$$(date +%s); \
+	    echo "test-busy: run $$run of $(RUNS), busy loops $${busy[*]} (load average $$(cut -d' ' -f1 /proc/loadavg))"; \
+	    $(MAKE) --no-print-directory test; \
+	    echo "test-busy: run $$run passed in $$(( $$(date +%s) - start )) s (load average $$(cut -d' ' -f1 /proc/loadavg))"; \
+	  done
 
 # The agent runs on the hosts' own Python, 3.9 or newer: its tests run again (all but the slow
 # watchdog, crash and profiler files) on the oldest Python found (pyenv's 3.9 here), in a venv of their own.
