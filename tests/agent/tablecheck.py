@@ -29,9 +29,16 @@ class Rows(list):
 
 
 def generate(name, constraints=None, used=None):
-    """Rows straight from the table's generator, as a list of dicts."""
+    """Rows straight from the table's generator, as a list of dicts (tuple rows too, one value per column)."""
     context = QueryContext(constraints or {}, None if used is None else frozenset(used))
-    return Rows(name, load_generator(TABLES[name])(context))
+    generator = load_generator(TABLES[name])
+    rows = generator(context)
+    if getattr(generator, "tuple_rows", False):
+        names = [c.name for c in TABLES[name].columns]
+        rows = list(rows)
+        assert all(len(row) == len(names) for row in rows), "%s: a tuple row is not one value per column" % name
+        rows = [dict(zip(names, row)) for row in rows]
+    return Rows(name, rows)
 
 
 def assert_contract(name, rows=None):

@@ -6,7 +6,10 @@ import subprocess
 
 import pytest
 
+from pyosquery.sql.engine import Engine
 from pyosquery.tables import files
+from pyosquery.tables.context import LIKE, tuple_rows
+from tablecheck import assert_contract, generate
 
 
 @pytest.fixture()
@@ -111,6 +114,45 @@ def test_recursive_listing_matches_find(query, tree):
         assert (row["inode"], row["uid"], row["gid"], row["mode"], row["size"], row["hard_links"], row["mtime"],
                 kinds[row["type"]]) == expected[links.get(row["path"], row["path"])], row["path"]
     assert [row["path"] for row in rows if row["symlink"]] == [str(tree / "link.conf")]
+
+
+def likes_checked(engine, sql):
+    """How many LIKE checks SQLite's program for `sql` makes (its bytecode, nothing run)."""
+    return sum(1 for row in engine.explain(sql, query_plan=False) if row[1] == "Function" and "like" in str(row[5]))
+
+
+def test_a_pattern_the_walk_answers_exactly_is_not_checked_again_and_gives_the_same_rows(engine, tree):
+    # SQLite re-checks a pushed LIKE on every row (one call into Python per row) unless the
+    # generator's rows match it by construction; then the rows must be the same as with the check
+    (tree / "a_b").mkdir()
+    (tree / "a_b" / "in.txt").write_text("x\n")
+
+    def unchecked(context):     # the same rows, not declared exact_like: SQLite checks every LIKE
+        return files.gen_file(context)
+
+    checked = Engine(generators={"file": tuple_rows(unchecked)})
+    for pattern in ("%s/%%%%", "%s/%%", "%s/a%%%%", "%s/a%%", "%s/a_b/%%%%", "%s/a/deep/two.conf%%"):
+        sql = "SELECT * FROM file WHERE path LIKE '%s'" % (pattern % tree)
+        assert likes_checked(engine, sql) == 0, sql
+        assert likes_checked(checked, sql) == 1, sql
+        assert sorted(engine.query(sql)[1]) == sorted(checked.query(sql)[1]) != [], sql
+
+
+def test_a_pattern_the_walk_may_answer_loosely_is_still_checked(query, engine, tree):
+    # '/a/d%p' finds the directory a/deep, marked 'a/deep/', which the pattern does not match;
+    # glob and the walk print 'a//' as 'a/'; two constraints are two sources of paths
+    loose = ["%s/a/d%%p" % tree, "%s/a//%%%%" % tree, "%s/a//%%" % tree]
+    for pattern in loose:
+        sql = "SELECT path FROM file WHERE path LIKE '%s'" % pattern
+        assert likes_checked(engine, sql) == 1, sql
+        assert query(sql) == [], sql
+    both = "SELECT path FROM file WHERE path LIKE '%s/a/%%%%' AND directory = '%s'" % (tree, tree)
+    assert query(both) == []
+
+
+def test_file_rows_keep_the_table_contract(tree):
+    rows = assert_contract("file", generate("file", {"path": [(LIKE, "%s/%%%%" % tree)]}))
+    assert len(rows) == 7 and all(row["uid"] == os.getuid() for row in rows)
 
 
 def test_directory_lists_entries(query, tree):

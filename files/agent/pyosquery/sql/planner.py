@@ -2,7 +2,10 @@
 
 Constraints on `index`, `optimized`, `required` and `additional` columns are handed to the
 generator (`=` and `IN` as sets, LIKE and GLOB as patterns); SQLite re-checks every
-constraint on the returned rows, so a generator may always return more than asked. A plan
+constraint on the returned rows, so a generator may always return more than asked, except a
+LIKE the generator declares it answers exactly (tables/context.py exact_like) when it is the
+plan's only pushed constraint: that one SQLite is told not to re-check (one call into Python per
+row fewer on a recursive file listing). A plan
 that lacks all of a table's required columns gets a prohibitive cost, so SQLite prefers any
 join order that supplies them; if it still has to run it, the cursor raises our own error.
 
@@ -77,8 +80,9 @@ class PlanBook:
 class Planner:
     """Plans for one table, numbered in the engine's PlanBook."""
 
-    def __init__(self, table, book=None):
+    def __init__(self, table, book=None, exact_like=None):
         self.table = table
+        self.exact_like = exact_like or {}     # column name -> predicate(pattern), see _omit_exact
         # positions of SQLite's columns (osquery columns then alias columns) -> names
         names = []
         for col in table.columns:
@@ -114,6 +118,7 @@ class Planner:
                 # `additional = v` is an input (users.include_remote = 1), not always echoed in
                 # rows: SQLite must not drop the rows for it. LIKE/GLOB are still re-checked.
                 info.set_aConstraintUsage_omit(i, True)
+        self._omit_exact(info, pushed, values)
         constrained = {name for name, _ in pushed}
         missing = bool(self.required) and not (self.required & constrained)
         plan = Plan(self.table.name, tuple(pushed), tuple(sources), self._used(info.colUsed), missing)
@@ -123,6 +128,21 @@ class Planner:
         if self.book.observer is not None:
             self.book.observer(info.idxNum, tuple(values))
         return True
+
+    def _omit_exact(self, info, pushed, values):
+        """Tell SQLite not to re-check `column LIKE pattern` when the generator's rows match it exactly.
+
+        Only for a plan with that one pushed constraint: with others the generator's sources are
+        a union (path LIKE a AND directory = b lists both), so each must still be checked. The
+        pattern must be a literal known now: a value known only while running is never judged.
+        """
+        if len(pushed) != 1 or pushed[0][1] != LIKE or values[0] is None:
+            return
+        exact = self.exact_like.get(pushed[0][0])
+        if exact is not None and exact(values[0]):
+            for i in range(info.nConstraint):
+                if info.get_aConstraintUsage_argvIndex(i) == 1:
+                    info.set_aConstraintUsage_omit(i, True)
 
     def _used(self, col_used):
         if 63 in col_used and len(self.names) > 64:

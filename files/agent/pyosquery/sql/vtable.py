@@ -48,14 +48,18 @@ class VirtualTable:
     def __init__(self, table, generator, book=None):
         self.table = table
         self.generator = generator
-        self.planner = Planner(table, book)
+        self.planner = Planner(table, book, getattr(generator, "exact_like", None))
         self.names = self.planner.names
+        # a tuple row holds the declared columns; SQLite's alias columns read their original's
+        declared = [c.name for c in table.columns]
+        self.positions = tuple(declared.index(name) for name in self.names)
+        self.cursor = TupleCursor if getattr(generator, "tuple_rows", False) else Cursor
 
     def BestIndexObject(self, info):   # noqa: N802
         return self.planner.best_index(info)
 
     def Open(self):   # noqa: N802
-        return Cursor(self)
+        return self.cursor(self)
 
     def Disconnect(self):   # noqa: N802
         pass
@@ -108,3 +112,16 @@ class Cursor:
 
     def Close(self):   # noqa: N802
         self.rows = iter(())
+
+
+class TupleCursor(Cursor):
+    """The cursor over a generator that yields tuples (tables/context.py tuple_rows)."""
+
+    def __init__(self, vtable):
+        super().__init__(vtable)
+        self.positions = vtable.positions
+
+    def Column(self, number):   # noqa: N802
+        if number < 0:
+            return self.rowid
+        return self.row[self.positions[number]]

@@ -43,3 +43,28 @@ class QueryContext:
     def has(self, column):
         """True when any constraint on `column` reached the generator."""
         return bool(self.constraints.get(column))
+
+
+def tuple_rows(generator):
+    """Declares that `generator` yields each row as a tuple, one value per declared column in the
+    table's order (None where the query does not use it), instead of a dict.
+
+    For tables that list hundreds of thousands of rows (file): the cursor then hands SQLite a
+    cell as `row[number]`, and no dict is built per row.
+    """
+    generator.tuple_rows = True
+    return generator
+
+
+def exact_like(**columns):
+    """Declares, per column, which LIKE patterns `generator` answers exactly: column=predicate(pattern).
+
+    When a query's only constraint reaching the generator is `column LIKE pattern` and the
+    predicate holds, every row the generator yields matches the pattern, so the planner tells
+    SQLite not to check it again (one call into Python per row fewer). A predicate must say
+    False whenever the generator may return a row the pattern does not match.
+    """
+    def mark(generator):
+        generator.exact_like = columns
+        return generator
+    return mark

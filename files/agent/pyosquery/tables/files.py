@@ -6,7 +6,8 @@ import pwd
 import stat as st
 
 from pyosquery.tables import _os
-from pyosquery.tables.paths import requested, walk
+from pyosquery.tables.context import exact_like, tuple_rows
+from pyosquery.tables.paths import exact, requested, walk
 
 FILE_TYPES = {st.S_IFREG: "regular", st.S_IFDIR: "directory", st.S_IFLNK: "symlink",
               st.S_IFCHR: "character", st.S_IFBLK: "block", st.S_IFIFO: "fifo",
@@ -22,46 +23,45 @@ CHUNK = 1 << 20
 SUID_DIRS = ("/bin", "/sbin", "/usr/bin", "/usr/sbin", "/usr/local/bin", "/usr/local/sbin", "/tmp")
 
 
-def file_row(path, directory, info, with_stat, with_target):
-    """One file row from the path's lstat; attributes follow a symlink, as osquery's do.
+def followed(path, info, with_stat, with_target):
+    """A symlink's (stat result, type, symlink_target_path): attributes follow the link, as osquery's do.
 
-    A directory a pattern found ends in '/': its filename is "." (boost's, in osquery).
-    A symlink's `symlink_target_path` is the link's own text (osquery's read_symlink), and a
-    dangling one keeps its lstat attributes with type `unknown`.
-    Written as one dict literal from the stat result's fields (its items 7-9 are the times in
-    whole seconds) and a table of mode strings: this runs once per file of a recursive listing.
+    The target path is the link's own text (osquery's read_symlink); a dangling link keeps its
+    lstat attributes with type `unknown`. Without stat columns the link is not followed.
     """
-    is_link = (info.st_mode & 0o170000) == st.S_IFLNK
-    file_type = None
-    if is_link and with_stat:
-        followed = _os.stat(path)
-        if followed is None:
-            file_type = "unknown"       # dangling, or a loop: osquery's status() fails too
-        else:
-            info = followed
+    target = (_os.read_link(path) or "") if with_target else None
     if with_stat:
-        mode = info.st_mode
-        row = {"path": path, "directory": directory, "filename": path[path.rfind("/") + 1:] or ".",
-               "symlink": 1 if is_link else 0, "inode": info.st_ino, "uid": info.st_uid, "gid": info.st_gid,
-               "mode": MODES[mode & 0o7777], "device": info.st_rdev, "size": info.st_size,
-               "block_size": info.st_blksize, "atime": info[7], "mtime": info[8], "ctime": info[9],
-               "btime": 0,      # os.stat has no birth time on Linux; osquery reports 0 there too
-               "hard_links": info.st_nlink,
-               "type": file_type or FILE_TYPES.get(mode & 0o170000, "unknown")}
-    else:
-        row = {"path": path, "directory": directory, "filename": path[path.rfind("/") + 1:] or ".",
-               "symlink": 1 if is_link else 0}
-    if with_target:
-        row["symlink_target_path"] = (_os.read_link(path) or "") if is_link else ""
-    return row
+        info_followed = _os.stat(path)
+        if info_followed is None:
+            return info, "unknown", target       # dangling, or a loop: osquery's status() fails too
+        info = info_followed
+    return info, None, target
 
 
+@exact_like(path=exact)
+@tuple_rows
 def gen_file(context):
+    """Rows as tuples in the table's column order, written as one literal from the lstat result
+    (its items 7-9 are the times in whole seconds) and a table of mode strings: a recursive
+    listing runs the loop once per file. A directory a pattern found ends in '/': its filename
+    is "." (boost's, in osquery). btime is 0: os.stat has no birth time on Linux, nor osquery.
+    """
     with_stat = any(context.uses(c) for c in STAT_COLUMNS)
-    with_target = context.uses("symlink_target_path")
+    with_name, with_type = context.uses("filename"), context.uses("type")
+    no_target = "" if context.uses("symlink_target_path") else None
     for path, directory, info in requested(context, lstat=True):
-        if info is not None:
-            yield file_row(path, directory, info, with_stat, with_target)
+        if info is None:
+            continue
+        is_link = info.st_mode & 0o170000 == 0o120000
+        file_type, target = None, no_target
+        if is_link:
+            info, file_type, target = followed(path, info, with_stat, no_target is not None)
+        mode = info.st_mode
+        yield (path, directory, (path[path.rfind("/") + 1:] or ".") if with_name else None,
+               info.st_ino, info.st_uid, info.st_gid, MODES[mode & 0o7777], info.st_rdev, info.st_size,
+               info.st_blksize, info[7], info[8], info[9], 0, info.st_nlink, 1 if is_link else 0,
+               (file_type or FILE_TYPES.get(mode & 0o170000, "unknown")) if with_type else None,
+               target, None, None)
 
 
 def digest(path, names):

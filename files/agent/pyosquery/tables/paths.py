@@ -115,6 +115,24 @@ def expand(pattern, lstat=False):
             yield from found if lstat else ((path, directory) for path, directory, _ in found)
 
 
+def exact(pattern):
+    """True when every path `expand(pattern)` yields matches SQLite's `LIKE pattern`, so SQLite need
+    not check them again (see tables/context.py exact_like).
+
+    So for a plain absolute path followed by '%' or '%%' ('/usr/%%', '/etc/ssh/%', '/usr/li%'):
+    every path found starts with that literal text, and the trailing '%' matches the rest,
+    directory marks included. '_' in the literal is safe (the walk yields the '_' itself, which
+    LIKE's '_' matches), and LIKE ignores case where the walk does not, so the walk finds fewer
+    paths than LIKE would accept, never others. Not so for a '%' before the end ('/usr/l%b' lists
+    the directory as '/usr/lib/', which the pattern does not match) nor for '//' (glob and the
+    walk print a doubled slash as one).
+    """
+    if not isinstance(pattern, str) or not pattern.startswith("/") or not pattern.endswith("%"):
+        return False
+    literal = pattern.rstrip("%")
+    return "%" not in literal and "//" not in literal
+
+
 def _matches(pattern):
     """(path, directory) for a pattern without a trailing %%: one path, or one level's glob."""
     if "%" not in pattern:
