@@ -4,7 +4,9 @@ import json
 import logging
 import os
 import re
+import threading
 
+import file_limits
 from pyosquery import flags
 from pyosquery.logger import results, status
 
@@ -121,3 +123,141 @@ def test_status_log_handlers_stay_the_agent_s_own(tmp_path):
         assert not (tmp_path / "off").exists()
     finally:
         close(logger)
+
+
+def test_snapshot_lines_one_per_run_or_one_per_row():
+    snap = dict(item(counter=5), decorations={"rack": "r7"})
+    line = results.snapshot_lines(snap, [{"a": 1}, {"a": 2}])
+    assert len(line) == 1
+    document = json.loads(line[0])
+    assert list(document)[:2] == ["snapshot", "action"] and document["action"] == "snapshot"
+    assert document["snapshot"] == [{"a": "1"}, {"a": "2"}] and document["decorations"] == {"rack": "r7"}
+    assert document["counter"] == 0                     # a snapshot has no differential counter
+    per_row = [json.loads(text) for text in results.snapshot_lines(snap, [{"a": 1}, {"a": 2}], per_row=True)]
+    assert [(row["columns"], row["action"], row["counter"]) for row in per_row] == [
+        ({"a": "1"}, "snapshot", 0), ({"a": "2"}, "snapshot", 0)]
+
+
+def test_decorations_as_one_object_at_top_level_or_left_out_when_there_are_none():
+    nested = json.loads(results.event_lines(dict(item(), decorations={"rack": "r7"}), [{"a": "1"}], [])[0])
+    assert nested["decorations"] == {"rack": "r7"} and "rack" not in nested
+    top = json.loads(results.event_lines(dict(item(), decorations={"rack": "r7", "name": "d"}, top_level=True),
+                                         [{"a": "1"}], [])[0])
+    assert "decorations" not in top and top["rack"] == "r7"
+    assert top["name"] == "d"                           # as osquery: a decoration may overwrite a header key
+    for none in ({}, None):
+        assert "decorations" not in json.loads(results.batch_line(dict(item(), decorations=none), [], []))
+
+
+def test_batch_lines_keep_numbers_with_numerics():
+    line = json.loads(results.batch_line(dict(item(), numerics=True), [{"n": 1}], [{"n": 2.5}]))
+    assert line["diffResults"] == {"removed": [{"n": 2.5}], "added": [{"n": 1}]}
+
+
+def test_a_results_directory_others_may_write_is_refused_and_named(tmp_path, caplog):
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    os.chmod(shared, 0o777)
+    with caplog.at_level(logging.ERROR, "pyosquery.logger"):
+        log = results.ResultsLog(values_for(shared))
+    assert [record.getMessage() for record in caplog.records] == [
+        "Cannot log results to %s: writable by others (mode 0777): refused" % shared]
+    try:
+        log.results(['{"a":1}'])
+    except results.NotWritten as error:
+        assert str(error) == str(shared / results.RESULTS)
+    else:
+        raise AssertionError("results written to a refused directory")
+    assert os.listdir(shared) == []
+
+
+def test_results_go_to_stdout_when_it_is_one_of_the_plugins(tmp_path, capsys):
+    log = results.ResultsLog(values_for(tmp_path, "--logger_plugin=filesystem, stdout"))
+    log.snapshots(['{"s":1}'])
+    assert capsys.readouterr().out == '{"s":1}\n'
+
+
+def test_rotation_starts_when_the_file_reaches_the_size_and_only_when_asked(tmp_path):
+    log = results.ResultsLog(values_for(tmp_path, "--logger_rotate", "--logger_rotate_size=20",
+                                        "--logger_rotate_max_files=3"))
+    log.results(['{"n":1,"pad":"xx"}'])          # 19 bytes: under the size
+    log.results(['{"n":2}'])                     # now 27 bytes: the next write rotates
+    assert not (tmp_path / (results.RESULTS + ".1")).exists()
+    log.results(['{"n":3}'])
+    assert (tmp_path / (results.RESULTS + ".1")).read_text().splitlines() == ['{"n":1,"pad":"xx"}', '{"n":2}']
+    exact = tmp_path / "exact"
+    log = results.ResultsLog(values_for(exact, "--logger_rotate", "--logger_rotate_size=20"))
+    log.results(['{"n":1,"pad":"xxx"}'])         # exactly 20 bytes: the next write rotates
+    log.results(['{"n":2}'])
+    assert (exact / results.RESULTS).read_text() == '{"n":2}\n'
+    os.unlink(exact / results.RESULTS)           # removed by hand: the next write starts it again
+    log.results(['{"n":3}'])
+    assert (exact / results.RESULTS).read_text() == '{"n":3}\n'
+    plain = tmp_path / "plain"
+    log = results.ResultsLog(values_for(plain, "--logger_rotate_size=20"))
+    for number in range(5):
+        log.results(['{"n":%d,"pad":"xxxxxxxxxx"}' % number])
+    assert os.listdir(plain) == [results.RESULTS]
+
+
+def test_glog_severities_as_logging_levels():
+    assert [status.glog_level(severity) for severity in (-1, 0, 1, 2, 3, 4)] == [
+        logging.INFO, logging.INFO, logging.WARNING, logging.ERROR, logging.CRITICAL, status.NOTHING]
+
+
+def test_status_lines_carry_microseconds_and_the_native_thread_id(tmp_path):
+    record = logging.makeLogRecord({"msg": "at %s", "args": ("noon",), "levelno": logging.WARNING,
+                                    "levelname": "WARNING", "created": 1462227452.25, "filename": "x.py",
+                                    "lineno": 7, "native_thread": 4242})
+    assert re.match(r"^W\d{4} \d\d:\d\d:32\.250000 4242 x\.py:7\] at noon$", status.GlogFormatter().format(record))
+    logger = status.setup(values_for(tmp_path, "--logger_stderr=false"))
+    try:
+        logging.getLogger("pyosquery.test").info("here")
+        for handler in logger.handlers:
+            handler.flush()
+    finally:
+        close(logger)
+    assert " %d test_logger.py:" % threading.get_native_id() in (tmp_path / "pyosqueryd.INFO").read_text()
+
+
+def test_status_files_are_named_by_time_and_pid_and_the_link_follows_the_newest(tmp_path):
+    for message in ("one", "two"):
+        handler = status.LevelFile(str(tmp_path), logging.INFO, "INFO", 0o600)
+        handler.emit(logging.makeLogRecord({"msg": message}))
+        handler.close()
+        if message == "one":            # the next file of the same second and pid would be this one
+            os.rename(tmp_path / os.readlink(tmp_path / "pyosqueryd.INFO"), tmp_path / "older")
+    target = os.readlink(tmp_path / "pyosqueryd.INFO")
+    assert re.match(r"^pyosqueryd\.INFO\.\d{8}-\d{6}\.%d$" % os.getpid(), target)
+    assert oct((tmp_path / target).stat().st_mode & 0o777) == "0o600"
+    assert (tmp_path / target).read_text() == "two\n" and (tmp_path / "older").read_text() == "one\n"
+
+
+def test_status_lines_that_cannot_be_written_wait_for_the_next_write(tmp_path):
+    handler = status.LevelFile(str(tmp_path), logging.INFO, "INFO")
+    handler.emit(logging.makeLogRecord({"msg": "before"}))
+    size = os.path.getsize(tmp_path / "pyosqueryd.INFO")
+    with file_limits.file_size_limit(size):
+        for number in range(status.LevelFile.PENDING_MAX + 5):
+            handler.emit(logging.makeLogRecord({"msg": "waiting %d" % number}))
+    handler.emit(logging.makeLogRecord({"msg": "after"}))
+    handler.close()
+    lines = (tmp_path / "pyosqueryd.INFO").read_text().splitlines()
+    assert lines == ["before"] + ["waiting %d" % number for number in range(5, 1005)] + ["after"]
+
+
+def test_status_logs_go_to_stderr_when_their_directory_is_refused(tmp_path, capsys):
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    os.chmod(shared, 0o777)
+    logger = status.setup(values_for(shared, "--logger_stderr=false"))
+    try:
+        assert [type(handler) for handler in logger.handlers] == [logging.StreamHandler]
+        logging.getLogger("pyosquery.test").warning("still heard")
+    finally:
+        close(logger)
+    assert os.listdir(shared) == []
+    lines = capsys.readouterr().err.splitlines()
+    assert lines[0].startswith("E") and lines[0].endswith(
+        "] Cannot write status logs to %s: writable by others (mode 0777): refused; they go to stderr" % shared)
+    assert lines[1].startswith("W") and lines[1].endswith("] still heard")
