@@ -261,3 +261,20 @@ def test_status_logs_go_to_stderr_when_their_directory_is_refused(tmp_path, caps
     assert lines[0].startswith("E") and lines[0].endswith(
         "] Cannot write status logs to %s: writable by others (mode 0777): refused; they go to stderr" % shared)
     assert lines[1].startswith("W") and lines[1].endswith("] still heard")
+
+
+def test_the_log_directories_are_made_private(tmp_path):
+    results.ResultsLog(values_for(tmp_path / "results"))
+    close(status.setup(values_for(tmp_path / "status", "--logger_stderr=false")))
+    assert [oct(os.stat(tmp_path / name).st_mode & 0o777) for name in ("results", "status")] == ["0o750"] * 2
+
+
+def test_relevel_moves_the_stderr_threshold(tmp_path):
+    logger = status.setup(values_for(tmp_path, "--logger_stderr", "--logger_min_stderr=0"))
+    try:
+        status.relevel(values_for(tmp_path, "--logger_min_stderr=2"))
+        assert [handler.level for handler in logger.handlers] == [logging.INFO, logging.WARNING, logging.ERROR,
+                                                                  logging.ERROR]
+        assert logger.level == logging.INFO
+    finally:
+        close(logger)
