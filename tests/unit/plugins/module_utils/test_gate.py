@@ -372,6 +372,7 @@ def test_a_comparison_of_tied_figures_finds_nothing():
     ({"budget": {"comparison_action": "panic"}}, r"budget\.comparison_action: expected one of rollback, hold, report"),
     ({"budget": {"queries": {NEW: {"min_executions": 1}}}},
      r"budget\.queries\.pack_rollout_users\.min_executions: not a per-query budget"),
+    ({"budget": {"queries": {NEW: 2000}}}, r"budget\.queries\.pack_rollout_users: expected a mapping of budgets"),
     ({"stage": {"shard": 150}}, r"stage\.shard: expected a whole number from 0 to 100"),
     ({"stage": {"shard": 101}}, r"stage\.shard: expected a whole number from 0 to 100 \(or none\), got 101"),
     ({"stage": {"hosts": "workstations"}}, r"stage\.hosts: expected the list of inventory hosts targeted"),
@@ -593,3 +594,55 @@ def test_a_bad_scope_is_named():
     stage = cheap_stage(count=1)
     with pytest.raises(GateError, match="scope: expected query .* or pack .*, got 'queries'"):
         stage.judge(scope="queries")
+
+
+# found by mutation testing (make mutate): each fails with a mutant the tests above let live
+
+def test_an_unreachable_host_leaves_the_other_hosts_judged_and_compared():
+    # host-1 comes first: the hosts after it still count, for their events and the comparison
+    stage = Stage(count=10).push().soak(seconds=600, midway=lambda agents: agents["host-3"].denylist(NEW))
+    stage.currents["host-1"] = unreachable("host-1")
+    decision = stage.judge(budget={"failure_budget": 10})
+    assert "pack_rollout_users on host-3: the agent denylisted it (a worker was stopped while it ran)." in \
+        decision["reasons"]
+    assert (decision["comparison"]["made"], decision["comparison"]["hosts_stage"]) == (True, 9)
+
+
+def test_the_worst_duty_cycle_is_the_host_nearest_its_own_limit():
+    stage = Stage()
+    stage.agents["host-2"].watchdog["cpu_limit_ms"] = 300         # half the others' limit
+    stage.agents["host-5"].watchdog["cpu_limit_ms"] = 4800
+    duty = stage.push(cost(cpu_ms=300, wall_ms=320), interval=10).soak().judge()["per_query"][NEW]["duty"]
+    assert duty["host"] == "host-2" and duty["limit"] == pytest.approx(0.01)
+
+
+def test_a_host_running_the_queries_outside_the_shard_is_judged_with_the_stage_and_named():
+    stage = Stage(count=12, shard=35).push()
+    stage.agents["host-5"].add(NEW, 20, CHEAP)                    # machine shard above 35, runs them anyway
+    stage.soak()
+    stage.currents["host-7"] = unreachable("host-7")
+    del stage.baselines["host-7"]                                # nothing ever told its hostname
+    decision = stage.judge()
+    assert decision["hosts"]["host-5"]["in_stage"] is True
+    assert "host-5 runs the queries although its machine shard %d (from its hostname) is above the stage's shard " \
+        "35; judged with the stage." % machine_shard("host-5") in decision["notes"]
+    assert (decision["hosts"]["host-5"]["shard_from"], decision["hosts"]["host-7"]["shard_from"]) == \
+        ("hostname", "inventory name")
+
+
+def test_a_query_entry_without_cpu_figures_adds_nothing_to_the_agent_s_total():
+    stage = Stage(count=6).push().soak(seconds=600)
+    before = stage.judge()["comparison"]["figures"]["total_cpu_ms_per_s"]
+    for current in stage.currents.values():
+        current["deltas"]["queries"]["pack_gone"] = {"status": "removed", "reason": "no longer in the schedule",
+                                                     "executions": 0, "cpu_ms": None, "runs": []}
+    assert stage.judge()["comparison"]["figures"]["total_cpu_ms_per_s"]["median_x"] == before["median_x"]
+
+
+def test_a_p_value_equal_to_alpha_is_no_slowdown():
+    stage = Stage(count=6).push().soak(seconds=600, midway=slow_others(1.6))
+    found = stage.judge()["comparison"]["figures"]["cpu_ms"]
+    assert found["slowdown"] is True
+    # the family's alpha is split between the two figures: twice the p-value makes alpha equal to it
+    at_p = stage.judge(budget={"comparison_alpha": 2 * found["p_value"]})["comparison"]["figures"]["cpu_ms"]
+    assert at_p["alpha"] == found["p_value"] and at_p["slowdown"] is False

@@ -16,6 +16,7 @@ def test_shares_keep_a_decimal_below_a_tenth():
 def test_a_listing_counts_only_what_it_leaves_out():
     assert text.listing(["a", "b"], limit=2) == "a; b"
     assert text.listing(["a", "b", "c"], limit=2) == "a; b; and 1 more"
+    assert text.listing("abcdefg") == "a; b; c; d; e; and 2 more"      # hosts missing data: five named
 
 
 def test_sizes_change_unit_at_the_unit():
