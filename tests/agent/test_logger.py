@@ -278,3 +278,19 @@ def test_relevel_moves_the_stderr_threshold(tmp_path):
         assert logger.level == logging.INFO
     finally:
         close(logger)
+
+
+def open_files():
+    return {os.readlink("/proc/self/fd/" + fd) for fd in os.listdir("/proc/self/fd")
+            if os.path.islink("/proc/self/fd/" + fd)}
+
+
+def test_a_closed_status_handler_leaves_its_file_closed(tmp_path):
+    handler = status.LevelFile(str(tmp_path), logging.INFO, "INFO")
+    handler.close()                                     # never opened: nothing to close
+    handler = status.LevelFile(str(tmp_path), logging.INFO, "INFO")
+    handler.emit(logging.makeLogRecord({"msg": "one"}))
+    path = os.path.realpath(tmp_path / "pyosqueryd.INFO")
+    assert path in open_files()
+    handler.close()
+    assert path not in open_files()

@@ -105,3 +105,19 @@ def test_results_that_do_not_fit_are_not_written_and_the_next_ones_are(tmp_path,
         "Cannot write results to %s: %s; differential results are logged again once it can be written, "
         "snapshots until then are lost" % (path, os.strerror(27)),                 # once for the two failures
         "Writing results to %s again" % path]
+
+
+def test_a_symlink_planted_as_a_results_log_is_not_followed(tmp_path, caplog):
+    target = tmp_path / "elsewhere"
+    target.write_bytes(b"precious\npartial")
+    logs = tmp_path / "logs"
+    logs.mkdir(mode=0o750)
+    os.symlink(target, logs / results.RESULTS)
+    with caplog.at_level(logging.ERROR, "pyosquery.logger"):
+        log = results.ResultsLog(values_for(logs))          # starts all the same: the error is reported
+        with pytest.raises(results.NotWritten):
+            log.results(['{"n":1}'])
+    assert target.read_bytes() == b"precious\npartial"     # neither repaired nor written through the link
+    assert [record.getMessage() for record in caplog.records] == [
+        "Cannot write results to %s: %s; differential results are logged again once it can be written, "
+        "snapshots until then are lost" % (logs / results.RESULTS, os.strerror(40))]      # ELOOP
