@@ -55,6 +55,18 @@ def test_null_removes_what_a_lower_layer_set_and_lists_replace():
 
 def test_layers_without_content_are_not_listed():
     assert agent_layers(FLEET, {"canary": None, "servers": {}}, {})["layers"] == ["agent_*"]
+    # nor do they stop the layers after them
+    merged = agent_layers({}, {"canary": None, "edge": {}, "servers": {"flags": {"a": "s"}}}, {"flags": {"b": "h"}})
+    assert merged["layers"] == ["agent_group_servers", "agent_host_layer"]
+    assert merged["flags"] == {"a": "s", "b": "h"}
+
+
+def test_a_group_without_priority_has_ansible_s_default_of_1():
+    # a tie with an explicit priority 1 goes by name, whichever of the two gives it
+    assert agent_layers(FLEET, {"alpha": {"flags": {"a": "alpha"}},
+                                "zulu": {"priority": 1, "flags": {"a": "zulu"}}})["flags"]["a"] == "zulu"
+    assert agent_layers(FLEET, {"alpha": {"priority": 1, "flags": {"a": "alpha"}},
+                                "zulu": {"flags": {"a": "zulu"}}})["flags"]["a"] == "zulu"
 
 
 @pytest.mark.parametrize("groups, host, message", [

@@ -74,9 +74,10 @@ def test_no_executions_anywhere_is_undetermined():
     assert impact({"host-1": agent.read()}, "pack_not_there") == "Undetermined"
 
 
-def test_results_need_the_query_name():
+@pytest.mark.parametrize("query", [None, "", 7])
+def test_results_need_the_query_name(query):
     with pytest.raises(AnsibleFilterError, match="give the query's name"):
-        impact({"host-1": {}})
+        impact({"host-1": {}}, query)
 
 
 def test_a_malformed_result_is_named():
