@@ -17,6 +17,7 @@ def test_decides_and_reports_through_the_filter():
     decision = gate({"host-1": agent.read(since=baseline)}, {"host-1": baseline}, queries=["pack_rollout_users"])
     assert decision["decision"] == "rollback"
     assert decision["per_query"]["pack_rollout_users"]["impact"] == "Excessive"
+    assert decision["failures"]["spent_before"] == 0        # the first stage: no failure spent yet
 
 
 def test_bad_input_is_an_ansible_filter_error():
