@@ -1,5 +1,7 @@
 """The rollout gate, judged as a pure function over schedule_info results of fake stages."""
 
+import re
+
 import pytest
 
 from ansible_collections.pyosquery.fleet.plugins.module_utils.gate import judge
@@ -61,6 +63,7 @@ def test_a_cheap_query_is_promoted_with_its_figures():
     decision = cheap_stage().judge()
     assert decision["decision"] == "promote"
     assert decision["reasons"][0].startswith("pack_rollout_users: within budget on 5 of 5 hosts: p95 CPU")
+    assert re.search(r", worst duty cycle 0\.\d\d % of a CPU \(limit 2\.0 % of a CPU\)\.$", decision["reasons"][0])
     figures = decision["per_query"][NEW]
     assert (figures["hosts_with_data"], figures["executions"], figures["runs"]) == (5, 75, 75)
     assert 18 <= figures["cpu_ms"]["p50"] <= figures["cpu_ms"]["p95"] <= figures["cpu_ms"]["max"] <= 22
@@ -244,6 +247,7 @@ def test_too_few_runs_is_no_data():
 def test_no_data_at_all_holds():
     decision = Stage().soak().judge()                     # the pack never arrived
     assert decision["decision"] == "hold"
+    assert decision["per_query"][NEW]["executions"] == 0 and decision["hosts"]["host-1"]["queries"][NEW]["executions"] == 0
     assert decision["reasons"][0].startswith("pack_rollout_users: 5 of 5 hosts of the stage gave no usable figures "
                                              "(100 %, none left; 10 % allowed): host-1: the query is not in its "
                                              "agent's schedule")
@@ -365,9 +369,13 @@ def test_a_comparison_of_tied_figures_finds_nothing():
 
 @pytest.mark.parametrize("options, message", [
     ({"queries": []}, "queries: give the rolled-out queries' names"),
+    ({"queries": [""]}, "queries: give the rolled-out queries' names"),
+    ({"queries": [7]}, "queries: give the rolled-out queries' names"),
+    ({"stage": "canary"}, r"stage: expected a mapping \(name, shard, hosts\), got str"),
     ({"budget": {"cpu_p95": 5}}, r"budget\.cpu_p95: unknown setting"),
     ({"budget": {"max_missing_share": 2}}, r"budget\.max_missing_share: expected a share from 0 to 1, got 2"),
     ({"budget": {"cpu_ms_p95": "fast"}}, r"budget\.cpu_ms_p95: expected a number of 0 or more, got 'fast'"),
+    ({"budget": {"cpu_ms_p95": -1}}, r"budget\.cpu_ms_p95: expected a number of 0 or more, got -1"),
     ({"budget": {"comparison_min_hosts": 0}}, r"budget\.comparison_min_hosts: expected 1 or more hosts per group, got 0"),
     ({"budget": {"comparison_action": "panic"}}, r"budget\.comparison_action: expected one of rollback, hold, report"),
     ({"budget": {"queries": {NEW: {"min_executions": 1}}}},
@@ -489,6 +497,9 @@ def test_the_reasons_show_ten_host_failures_and_count_the_rest():
     failures = [reason for reason in reasons if "over the per-run maximum" in reason]
     assert len(failures) == 10
     assert reasons[-1] == "and 2 more like these (see hosts.<host>.failures)."
+    ten = Stage(count=10).push(cost(cpu_ms=20, output_size=400 * 1024)).soak().judge()["reasons"]
+    assert len([reason for reason in ten if "over the per-run maximum" in reason]) == 10
+    assert not any("more like these" in reason for reason in ten)
 
 
 # per query: roll back only what breached (scope query, the default), or the whole pack
@@ -646,3 +657,81 @@ def test_a_p_value_equal_to_alpha_is_no_slowdown():
     # the family's alpha is split between the two figures: twice the p-value makes alpha equal to it
     at_p = stage.judge(budget={"comparison_alpha": 2 * found["p_value"]})["comparison"]["figures"]["cpu_ms"]
     assert at_p["alpha"] == found["p_value"] and at_p["slowdown"] is False
+
+
+def test_a_duty_cycle_exactly_at_its_limit_is_within_it():
+    stage = Stage().push(cost(cpu_ms=2000, wall_ms=2000), interval=10)          # 0.2 of a CPU, no jitter below
+    for agent in stage.agents.values():
+        agent.queries[NEW]["jitter"] = 0
+    limits = {"duty_share": 1.0, "cpu_ms_p95": 5000, "wall_ms_p95": 5000, "cpu_ms_max": 5000, "wall_ms_max": 5000}
+    decision = stage.soak().judge(budget=limits)                                 # limit: 600 ms / 3 s = 0.2
+    assert decision["per_query"][NEW]["duty"]["max"] == decision["per_query"][NEW]["duty"]["limit"]
+    assert decision["decision"] == "promote"
+
+
+def test_the_worst_hosts_name_the_figure_nearest_its_budget():
+    worst = Stage().push(cost(cpu_ms=20, output_size=200 * 1024)).soak().judge()["worst_hosts"]
+    assert {entry["figure"] for entry in worst} == {"output_bytes p95"}
+
+
+def test_a_slowdown_exactly_at_the_minimum_shift_counts():
+    stage = Stage(count=6).push().soak(seconds=600, midway=slow_others(1.6))
+    shift = stage.judge()["comparison"]["figures"]["cpu_ms"]["median_shift"]
+    at_shift = stage.judge(budget={"comparison_min_shift": shift})["comparison"]["figures"]["cpu_ms"]
+    assert at_shift["slowdown"] is True
+
+
+def test_the_before_side_holds_the_run_at_the_baseline_s_moment():
+    # history 60 s: the runs at 10, 20 ... 60 s, the last one at the very second the baseline was read
+    figures = Stage(count=6, history=60).push().soak(seconds=600).judge()["comparison"]["figures"]["cpu_ms"]
+    assert figures["n_y"] == 6 * 6
+
+
+def test_a_query_needs_three_runs_a_side_to_be_compared():
+    # pack_base_ports runs every 30 s: twice in 60 s (left out), three times in 90 s
+    figures = Stage(count=6).push().soak(seconds=60).judge()["comparison"]["figures"]["cpu_ms"]
+    assert figures["n_x"] == 6 * 6
+    figures = Stage(count=6).push().soak(seconds=90).judge()["comparison"]["figures"]["cpu_ms"]
+    assert figures["n_x"] == 6 * (9 + 3)
+
+
+def test_judged_at_the_baseline_s_moment_holds_without_dividing_by_zero():
+    decision = Stage().push().soak(seconds=0).judge()
+    assert decision["decision"] == "hold" and decision["comparison"]["made"] is False
+
+
+def test_a_query_reset_on_every_host_leaves_their_other_queries_compared():
+    stage = Stage(count=6).push().soak(seconds=600, midway=lambda agents: [
+        agent.change_sql("pack_base_procs", "SELECT 2") for agent in agents.values()])
+    figures = stage.judge()["comparison"]["figures"]["cpu_ms"]
+    assert figures["n_x"] == 6 * 20                          # pack_base_ports' runs alone
+
+
+def test_a_query_that_never_ran_before_the_stage_leaves_the_total_as_it_was():
+    stage = Stage(count=6).push().soak(seconds=600)
+    before = stage.judge()["comparison"]["figures"]["total_cpu_ms_per_s"]
+    for baseline in stage.baselines.values():
+        baseline["queries"] = dict({"pack_aaa_weekly": dict(baseline["queries"]["pack_base_procs"], executions=0,
+                                                            runs=[])}, **baseline["queries"])
+    assert stage.judge()["comparison"]["figures"]["total_cpu_ms_per_s"]["median_y"] == before["median_y"]
+
+
+def test_a_bad_run_in_a_baseline_is_named_with_its_host():
+    stage = cheap_stage()
+    stage.baselines["host-2"]["queries"]["pack_base_procs"]["runs"][0]["cpu_ms"] = "fast"
+    with pytest.raises(GateError, match=r"host host-2: baseline\.queries\.pack_base_procs\.runs\[0\]\.cpu_ms: "
+                                        r"expected a number, got 'fast'"):
+        stage.judge()
+
+
+def test_no_total_cpu_comparison_when_the_control_hosts_had_no_cpu_before():
+    stage = Stage(count=12, shard=35, other_cost=cost(cpu_ms=0, wall_ms=0), other_jitter=0)
+    for host, agent in stage.agents.items():
+        if stage.in_shard(host):
+            agent.add("pack_base_users", 10, cost(cpu_ms=5))
+        agent.tick(300)
+    stage.baselines = {host: agent.read() for host, agent in stage.agents.items()}
+    total = stage.push().soak(seconds=600).judge()["comparison"]
+    assert total["design"] == "control"
+    assert total["figures"]["total_cpu_ms_per_s"] == {"made": False, "gates": False, "slowdown": False,
+                                                      "reason": "no host had CPU figures covering both windows"}
