@@ -330,7 +330,8 @@ def test_no_collateral_slowdown_when_the_other_queries_keep_their_cost():
     compared = Stage(count=6).push().soak(seconds=600).judge()["comparison"]
     assert (compared["made"], compared["slowdown"]) == (True, False)
     assert compared["figures"]["cpu_ms"]["hosts_x"] == 6
-    assert compared["figures"]["total_cpu_ms_per_s"]["gates"] is False
+    assert [(compared["figures"][figure]["made"], compared["figures"][figure]["gates"])
+            for figure in ("cpu_ms", "wall_ms", "total_cpu_ms_per_s")] == [(True, True), (True, True), (True, False)]
 
 
 def test_a_small_shift_is_not_a_slowdown_even_when_significant():
@@ -466,6 +467,7 @@ def test_no_total_cpu_comparison_without_cpu_before_the_stage():
 
 def test_every_default_passes_its_own_check():
     assert settings(dict(DEFAULTS)) == (DEFAULTS, {})
+    assert settings({"comparison_min_hosts": 1})[0]["comparison_min_hosts"] == 1     # the least there is
 
 
 def test_the_decision_names_its_stage():
@@ -475,6 +477,11 @@ def test_the_decision_names_its_stage():
 
 def test_shard_zero_means_every_host():
     assert cheap_stage().judge(stage={"name": "all", "shard": 0})["decision"] == "promote"
+
+
+def test_shard_100_is_every_host_too():
+    decision = cheap_stage().judge(stage={"name": "all", "shard": 100})
+    assert decision["decision"] == "promote" and decision["stage"]["hosts_outside_shard"] == []
 
 
 def test_a_run_exactly_at_the_maximum_is_no_host_failure():
@@ -735,3 +742,21 @@ def test_no_total_cpu_comparison_when_the_control_hosts_had_no_cpu_before():
     assert total["design"] == "control"
     assert total["figures"]["total_cpu_ms_per_s"] == {"made": False, "gates": False, "slowdown": False,
                                                       "reason": "no host had CPU figures covering both windows"}
+
+
+def test_the_total_before_covers_only_what_the_kept_runs_of_a_query_cover():
+    # the agent keeps a query's last 100 runs: every 5 s, they cover the last 495 s of a 600 s stage
+    stage = Stage(count=6, history=0, other_jitter=0)
+    for agent in stage.agents.values():
+        agent.add("pack_base_fast", 5, cost(cpu_ms=4), jitter=0)
+        agent.tick(900)
+    stage.baselines = {host: agent.read() for host, agent in stage.agents.items()}
+    total = stage.push().soak(seconds=600).judge()["comparison"]["figures"]["total_cpu_ms_per_s"]
+    assert total["median_y"] == pytest.approx(8 / 10 + 3 / 30 + 4 / 5, rel=1e-9)
+
+
+def test_with_control_hosts_the_totals_compare_each_host_s_growth():
+    stage = Stage(count=12, shard=35, other_jitter=0).push().soak(seconds=600)
+    total = stage.judge()["comparison"]["figures"]["total_cpu_ms_per_s"]
+    assert total["median_y"] == pytest.approx(1.0, rel=1e-9)             # the control hosts: as before
+    assert total["median_x"] == pytest.approx((0.9 + 1.0) / 0.9, rel=0.1)  # the new query adds 1 ms/s to 0.9
