@@ -6,8 +6,11 @@ import sqlite3
 import subprocess
 import sys
 
+import pytest
+
 from pyosquery.config.atc import AutoTables
 from pyosquery.sql.engine import Engine
+from pyosquery.sql.vtable import QueryError
 
 SHELL = os.path.join(os.path.dirname(sys.executable), "pyosqueryi")
 
@@ -73,3 +76,31 @@ def test_a_built_in_name_or_an_incomplete_entry_is_refused_with_a_warning(tmp_pa
     assert warnings == ["auto_table_construction: no_columns needs query, path and columns",
                         "auto_table_construction: not_object needs query, path and columns",
                         "auto_table_construction: processes is a built-in table"]
+
+
+def test_an_entry_without_a_path_or_a_query_is_refused_with_a_warning(tmp_path):
+    good = {"query": "SELECT 1", "path": str(tmp_path / "x.db"), "columns": ["a"]}
+    warnings = []
+    entries = {"no_path": {"query": "SELECT 1", "columns": ["a"]}, "no_query": dict(good, query=None)}
+    assert AutoTables(Engine()).install({"auto_table_construction": entries}, warnings) == []
+    assert warnings == ["auto_table_construction: no_path needs query, path and columns",
+                        "auto_table_construction: no_query needs query, path and columns"]
+
+
+def test_a_file_that_is_no_database_leaves_the_next_files_served(tmp_path):
+    (tmp_path / "app-0.db").write_text("not a database")        # first in order
+    _database(tmp_path / "app-1.db", 7)
+    engine = Engine()
+    AutoTables(engine).install(json.loads(open(_config(tmp_path), encoding="utf-8").read()), [])
+    assert engine.query_dicts("SELECT a_number, path FROM test_atc") == [
+        {"a_number": "7", "path": str(tmp_path / "app-1.db")}]
+
+
+def test_a_table_a_reload_removed_is_no_such_table(tmp_path):
+    engine = Engine()
+    tables = AutoTables(engine)
+    tables.install(json.loads(open(_config(tmp_path), encoding="utf-8").read()), [])
+    assert engine.query_dicts("SELECT * FROM test_atc") == []
+    tables.install({}, [])
+    with pytest.raises(QueryError, match="^no such table: test_atc$"):
+        engine.query_dicts("SELECT * FROM test_atc")

@@ -82,6 +82,15 @@ def test_nesting_limit(tmp_path):
     assert load(write(tmp_path / "ok.conf", nested(32))).data["x"]
     deep = write(tmp_path / "deep.conf", nested(33))
     assert load_error(deep) == ["%s: Configuration has too many nesting levels!" % deep]
+    # deeper than Python's JSON parser can recurse: the same error, not a crash
+    abyss = write(tmp_path / "abyss.conf", '{"x":' + "[" * 200000 + "]" * 200000 + "}")
+    assert load_error(abyss) == ["%s: Configuration has too many nesting levels!" % abyss]
+
+
+@pytest.mark.parametrize("constant", ["NaN", "Infinity", "-Infinity"])
+def test_nan_and_infinity_are_not_json(tmp_path, constant):
+    path = write(tmp_path / "nan.conf", '{"options": {"x": %s}}' % constant)
+    assert load_error(path) == ["%s: JSON error: %s is not valid JSON" % (path, constant)]
 
 
 def test_json_error_names_file_line_and_column_of_the_original_file(tmp_path):
@@ -251,7 +260,7 @@ def test_machine_shard_vectors(hostname, expected):
 
 @pytest.mark.parametrize("item_shard, host_shard, runs", [
     (None, 89, True), (0, 89, True), (10, 10, True), (10, 11, False), (10, 5, True), ("20", 20, True),
-    (100, 100, True), (1, 0, True), ("ten", 50, True), ([10], 50, True)])
+    (100, 100, True), (1, 0, True), (1, 1, True), (1, 2, False), ("ten", 50, True), ([10], 50, True)])
 def test_shard_rule(item_shard, host_shard, runs):
     assert config.applies({"shard": item_shard}, host_shard) is runs
 

@@ -163,9 +163,10 @@ def results(session):
 
 def original_line(diff):
     """The mutated line as it is in the source, from the mutant's diff (the file on disk may be
-    another mutant's while a run goes on)."""
+    another mutant's while a run goes on); blank lines skipped (a decorator's removal takes the blank
+    lines above it too)."""
     for line in (diff or "").splitlines():
-        if line.startswith("-") and not line.startswith("---"):
+        if line.startswith("-") and not line.startswith("---") and line[1:].strip():
             return line[1:].strip()
     return ""
 
