@@ -81,6 +81,11 @@ def test_status_log_lines_and_files(tmp_path):
         handler.close()
 
 
+def test_text_is_logged_as_utf_8_not_escaped():
+    line = results.event_lines(item(), [{"user": "José", "path": "/tmp/日本"}], [])[0]
+    assert '"columns":{"user":"José","path":"/tmp/日本"}' in line
+
+
 def test_rows_are_logged_as_strings_or_with_numerics_as_json_numbers():
     row = {"n": 1, "d": 2.0, "t": "x", "inf": float("inf")}
     plain = json.loads(results.event_lines(item(), [row], [])[0])
@@ -210,6 +215,8 @@ def test_status_lines_carry_microseconds_and_the_native_thread_id(tmp_path):
                                     "levelname": "WARNING", "created": 1462227452.25, "filename": "x.py",
                                     "lineno": 7, "native_thread": 4242})
     assert re.match(r"^W\d{4} \d\d:\d\d:32\.250000 4242 x\.py:7\] at noon$", status.GlogFormatter().format(record))
+    record.created = 1462227452.1234569          # 0.12345695... s: microseconds are cut, not rounded
+    assert ":32.123456 4242 " in status.GlogFormatter().format(record)
     logger = status.setup(values_for(tmp_path, "--logger_stderr=false"))
     try:
         logging.getLogger("pyosquery.test").info("here")
@@ -244,6 +251,29 @@ def test_status_lines_that_cannot_be_written_wait_for_the_next_write(tmp_path):
     handler.close()
     lines = (tmp_path / "pyosqueryd.INFO").read_text().splitlines()
     assert lines == ["before"] + ["waiting %d" % number for number in range(5, 1005)] + ["after"]
+    assert oct(os.stat(tmp_path / "pyosqueryd.INFO").st_mode & 0o777) == "0o640"      # the default mode
+
+
+def test_status_files_take_logger_mode(tmp_path):
+    logger = status.setup(values_for(tmp_path, "--logger_stderr=false", "--logger_mode=0600"))
+    try:
+        logging.getLogger("pyosquery.test").warning("x")       # the files open on the first message
+    finally:
+        close(logger)
+    assert oct(os.stat(tmp_path / "pyosqueryd.INFO").st_mode & 0o777) == "0o600"
+
+
+def test_status_logging_goes_on_without_its_link_and_past_a_bad_message(tmp_path, capsys):
+    (tmp_path / "pyosqueryd.INFO").mkdir()                 # the link cannot be made
+    logger = status.setup(values_for(tmp_path, "--logger_stderr=false"))
+    try:
+        logging.getLogger("pyosquery.test").info("%d runs", "many")       # a message that cannot be formatted
+        logging.getLogger("pyosquery.test").info("still here")
+    finally:
+        close(logger)
+    assert "Traceback" in capsys.readouterr().err                       # logging's own report of the bad one
+    [written] = [name for name in os.listdir(tmp_path) if name.startswith("pyosqueryd.INFO.")]
+    assert (tmp_path / written).read_text().endswith("] still here\n")
 
 
 def test_status_logs_go_to_stderr_when_their_directory_is_refused(tmp_path, capsys):

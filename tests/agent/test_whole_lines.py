@@ -121,3 +121,11 @@ def test_a_symlink_planted_as_a_results_log_is_not_followed(tmp_path, caplog):
     assert [record.getMessage() for record in caplog.records] == [
         "Cannot write results to %s: %s; differential results are logged again once it can be written, "
         "snapshots until then are lost" % (logs / results.RESULTS, os.strerror(40))]      # ELOOP
+
+
+def test_a_whole_log_is_left_untouched_at_start(tmp_path):
+    for name in (results.RESULTS, results.SNAPSHOTS):
+        (tmp_path / name).write_bytes(b'{"n":1}\n')
+        os.utime(tmp_path / name, (1000000000, 1000000000))       # log shippers go by the modification time
+    results.ResultsLog(values_for(tmp_path))
+    assert [os.stat(tmp_path / name).st_mtime for name in (results.RESULTS, results.SNAPSHOTS)] == [1000000000] * 2
