@@ -53,7 +53,7 @@ def _events(current, since):
     watchdog = current.get("watchdog") or {}
     stop_time = number(watchdog, "last_stop_time", "watchdog", 0)
     stop = None
-    if stop_time > since:
+    if stop_time >= since:      # whole seconds, cut: a stop stamped with the baseline's second came after it
         stop = {"time": stop_time, "reason": watchdog.get("last_stop_reason") or "no reason given",
                 "query": watchdog.get("last_denylisted_query") or None}
     queries = deltas.get("queries") or {}

@@ -70,6 +70,7 @@ def test_a_cheap_query_is_promoted_with_its_figures():
     assert figures["impact"] == "Minimal"
     assert figures["duty"]["limit"] == pytest.approx(0.1 * 600 / 3000)
     assert decision["hosts"]["host-3"]["queries"][NEW]["executions"] == 15
+    assert decision["hosts"]["host-3"]["queries"][NEW]["status"] == "ok"
     assert decision["failures"] == {"spent_before": 0, "this_stage": 0, "total": 0, "budget": 0,
                                     "exhausted": False, "hosts": [], "explained": []}
     assert len(decision["worst_hosts"]) == 5
@@ -122,10 +123,12 @@ def test_duty_cycle_against_each_host_s_watchdog_budget():
 
 
 def test_a_host_without_a_watchdog_is_held_to_the_fallback_budget():
-    stage = Stage(count=1)
+    stage = Stage(count=2)
     stage.agents["host-1"].watchdog["cpu_limit_ms"] = 0
+    del stage.agents["host-2"].watchdog["cpu_limit_ms"]            # an agent that does not say
     decision = stage.push().soak().judge()
-    assert decision["hosts"]["host-1"]["queries"][NEW]["duty_limit"] == pytest.approx(0.1 * 300 / 3000)
+    assert [decision["hosts"][host]["queries"][NEW]["duty_limit"] for host in ("host-1", "host-2")] == \
+        [pytest.approx(0.1 * 300 / 3000)] * 2
 
 
 def test_a_denylist_rolls_back_whatever_the_budgets():
@@ -247,7 +250,9 @@ def test_too_few_runs_is_no_data():
 def test_no_data_at_all_holds():
     decision = Stage().soak().judge()                     # the pack never arrived
     assert decision["decision"] == "hold"
-    assert decision["per_query"][NEW]["executions"] == 0 and decision["hosts"]["host-1"]["queries"][NEW]["executions"] == 0
+    assert decision["per_query"][NEW]["executions"] == 0
+    assert (decision["hosts"]["host-1"]["queries"][NEW]["executions"],
+            decision["hosts"]["host-1"]["queries"][NEW]["status"]) == (0, "no data")
     assert decision["reasons"][0].startswith("pack_rollout_users: 5 of 5 hosts of the stage gave no usable figures "
                                              "(100 %, none left; 10 % allowed): host-1: the query is not in its "
                                              "agent's schedule")
@@ -384,6 +389,8 @@ def test_a_comparison_of_tied_figures_finds_nothing():
     ({"budget": {"queries": {NEW: 2000}}}, r"budget\.queries\.pack_rollout_users: expected a mapping of budgets"),
     ({"stage": {"shard": 150}}, r"stage\.shard: expected a whole number from 0 to 100"),
     ({"stage": {"shard": 101}}, r"stage\.shard: expected a whole number from 0 to 100 \(or none\), got 101"),
+    ({"stage": {"shard": True}}, r"stage\.shard: expected a whole number from 0 to 100 \(or none\), got True"),
+    ({"budget": {"comparison_min_hosts": 2.5}}, r"budget\.comparison_min_hosts: expected a whole number, got 2\.5"),
     ({"stage": {"hosts": "workstations"}}, r"stage\.hosts: expected the list of inventory hosts targeted"),
     ({"spent": -1}, "spent: expected the number of host failures"),
 ])
@@ -396,7 +403,7 @@ def test_bad_options_are_named(options, message):
 
 def test_current_figures_read_against_another_baseline_are_refused():
     stage = cheap_stage(count=2)
-    stage.baselines["host-2"] = dict(stage.baselines["host-2"], collected_at=stage.baselines["host-2"]["collected_at"] - 60)
+    stage.baselines["host-2"] = dict(stage.baselines["host-2"], collected_at=stage.baselines["host-2"]["collected_at"] - 0.5)
     with pytest.raises(GateError, match=r"host host-2: deltas\.since is .* but the baseline given was collected at"):
         stage.judge()
 
@@ -424,6 +431,7 @@ def test_every_setting_has_a_default_and_a_reason():
 # found by `make mutate` (tests/README.md)
 
 def test_memory_budgets_are_in_mebibytes():
+    assert (DEFAULTS["memory_p95"], DEFAULTS["memory_max"]) == (16 * 1024 * 1024, 50 * 1024 * 1024)
     # memory_p95 is 16 MiB: 1 MiB of growth per run is well within it, 20 MiB is over it
     assert Stage().push(cost(cpu_ms=20, wall_ms=25, memory=MIB, output_size=300)).soak().judge()["decision"] == "promote"
     decision = Stage().push(cost(cpu_ms=20, wall_ms=25, memory=20 * MIB, output_size=300)).soak().judge()
@@ -745,14 +753,18 @@ def test_no_total_cpu_comparison_when_the_control_hosts_had_no_cpu_before():
 
 
 def test_the_total_before_covers_only_what_the_kept_runs_of_a_query_cover():
-    # the agent keeps a query's last 100 runs: every 5 s, they cover the last 495 s of a 600 s stage
+    # the agent keeps a query's last 100 runs: every 5 s, they cover the last 495 s of a 600 s stage;
+    # in them, 49 runs of 4 ms, then 50 of 8 ms
     stage = Stage(count=6, history=0, other_jitter=0)
     for agent in stage.agents.values():
         agent.add("pack_base_fast", 5, cost(cpu_ms=4), jitter=0)
-        agent.tick(900)
+        agent.tick(650)
+        agent.set_cost("pack_base_fast", cost(cpu_ms=8))
+        agent.queries["pack_base_fast"]["jitter"] = 0
+        agent.tick(250)
     stage.baselines = {host: agent.read() for host, agent in stage.agents.items()}
     total = stage.push().soak(seconds=600).judge()["comparison"]["figures"]["total_cpu_ms_per_s"]
-    assert total["median_y"] == pytest.approx(8 / 10 + 3 / 30 + 4 / 5, rel=1e-9)
+    assert total["median_y"] == pytest.approx(8 / 10 + 3 / 30 + (49 * 4 + 50 * 8) / 495, rel=1e-9)
 
 
 def test_with_control_hosts_the_totals_compare_each_host_s_growth():
@@ -760,3 +772,43 @@ def test_with_control_hosts_the_totals_compare_each_host_s_growth():
     total = stage.judge()["comparison"]["figures"]["total_cpu_ms_per_s"]
     assert total["median_y"] == pytest.approx(1.0, rel=1e-9)             # the control hosts: as before
     assert total["median_x"] == pytest.approx((0.9 + 1.0) / 0.9, rel=0.1)  # the new query adds 1 ms/s to 0.9
+
+
+def test_on_a_tie_the_worst_host_names_the_p95():
+    stage = Stage(count=1)
+    stage.agents["host-1"].add(NEW, 20, cost(cpu_ms=50, wall_ms=1), jitter=0)
+    limits = {"cpu_ms_p95": 100, "cpu_ms_max": 100}                 # p95 and max both 50 ms: both at half
+    [worst] = stage.soak().judge(budget=limits)["worst_hosts"]
+    assert (worst["figure"], worst["ratio"]) == ("cpu_ms p95", 0.5)
+
+
+def test_a_watchdog_stop_in_the_baseline_s_second_is_during_the_stage():
+    # stop times are whole seconds (cut): a stop stamped with the baseline's second came after it
+    stage = Stage(count=1).push()
+    stage.agents["host-1"].watchdog.update(last_stop_time=int(stage.baselines["host-1"]["collected_at"]),
+                                           last_stop_reason="Maximum sustainable CPU utilization limit exceeded")
+    decision = stage.soak().judge(budget={"failure_budget": 1})
+    assert decision["hosts"]["host-1"]["events"]["watchdog_stop"]["time"] == stage.baselines["host-1"]["collected_at"]
+
+
+def test_deltas_without_a_restart_count_have_none():
+    stage = cheap_stage(count=1)
+    del stage.currents["host-1"]["deltas"]["worker_restarts"]
+    assert stage.judge()["hosts"]["host-1"]["events"]["worker_restarts"] == 0
+
+
+def test_other_queries_are_measured_against_their_baseline_median_plus_a_millisecond():
+    # with no jitter: 8 ms -> 12.8 ms and 3 ms -> 4.8 ms, each over (its median + 1 ms)
+    stage = Stage(count=6, other_jitter=0).push().soak(seconds=1200, midway=slow_others(1.6))
+    figures = stage.judge()["comparison"]["figures"]["cpu_ms"]
+    assert figures["median_shift"] == pytest.approx(((12.8 + 1) / (8 + 1) + (4.8 + 1) / (3 + 1)) / 2 - 1, rel=1e-9)
+
+
+def test_a_query_whose_only_kept_run_is_at_the_baseline_adds_nothing_before():
+    stage = Stage(count=6).push().soak(seconds=600)
+    before = stage.judge()["comparison"]["figures"]["total_cpu_ms_per_s"]
+    for baseline in stage.baselines.values():
+        procs = baseline["queries"]["pack_base_procs"]
+        procs["runs"] = procs["runs"][-1:]                            # older runs gone, the last at the baseline
+    after = stage.judge()["comparison"]["figures"]["total_cpu_ms_per_s"]
+    assert after["made"] and after["median_y"] < before["median_y"]
