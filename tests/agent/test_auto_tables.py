@@ -104,3 +104,4 @@ def test_a_table_a_reload_removed_is_no_such_table(tmp_path):
     tables.install({}, [])
     with pytest.raises(QueryError, match="^no such table: test_atc$"):
         engine.query_dicts("SELECT * FROM test_atc")
+    assert "test_atc" not in engine.tables                  # nor listed among the tables

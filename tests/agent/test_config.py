@@ -49,6 +49,11 @@ def test_comments_stripped_osquery_way(tmp_path):
     assert cfg.options == {"verbose": True}
 
 
+def test_json_errors_after_a_joined_line_keep_their_line_number(tmp_path):
+    path = write(tmp_path / "j.conf", '{"schedule": {"a": {"query": \\\n"select 1"}},\n"options": {,}}\n')
+    assert load_error(path) == ["%s:3:13: JSON error: Expecting property name enclosed in double quotes" % path]
+
+
 def test_trailing_comment_is_not_a_comment(tmp_path):
     path = write(tmp_path / "c.conf", '{"options": {}} // not stripped\n')
     assert "JSON error" in load_error(path)[0]
@@ -74,6 +79,10 @@ def test_size_limit_is_4_mib_after_comments(tmp_path):
     assert load(ok).sources
     big = write(tmp_path / "big.conf", '{"views": {"v": "%s"}}' % ("y" * (4 * 1024 * 1024)))
     assert load_error(big) == ["%s: the config size exceeds the limit of 4194304 bytes" % big]
+    exact = write(tmp_path / "exact.conf", '{"views": {"v": "%s"}}' % ("y" * (4 * 1024 * 1024 - 20)))
+    assert load(exact).data["views"]                                   # 4194304 bytes: at the limit, fine
+    huge = write(tmp_path / "huge.conf", "{}\n" + "#" * (8 * 1024 * 1024))   # even if all comments
+    assert load_error(huge) == ["%s: the file is larger than 8388608 bytes" % huge]
 
 
 def test_nesting_limit(tmp_path):
@@ -82,6 +91,8 @@ def test_nesting_limit(tmp_path):
     assert load(write(tmp_path / "ok.conf", nested(32))).data["x"]
     deep = write(tmp_path / "deep.conf", nested(33))
     assert load_error(deep) == ["%s: Configuration has too many nesting levels!" % deep]
+    beside = write(tmp_path / "beside.conf", nested(33)[:-1] + ', "y": 1}')      # a plain value next to it
+    assert load_error(beside) == ["%s: Configuration has too many nesting levels!" % beside]
     # deeper than Python's JSON parser can recurse: the same error, not a crash
     abyss = write(tmp_path / "abyss.conf", '{"x":' + "[" * 200000 + "]" * 200000 + "}")
     assert load_error(abyss) == ["%s: Configuration has too many nesting levels!" % abyss]
@@ -168,6 +179,16 @@ def test_packs_inline_by_relative_path_and_glob(tmp_path):
     assert str(tmp_path / "packs" / "ir.conf") in cfg.pack_files
 
 
+def test_a_pack_glob_matching_nothing_is_a_warning(tmp_path):
+    main = write(tmp_path / "p.conf", {"packs": {"*": str(tmp_path / "none" / "*.conf")}})
+    assert load(main).warnings == ["%s: no pack files match %s" % (main, tmp_path / "none" / "*.conf")]
+
+
+def test_schema_errors_in_lists_name_the_index(tmp_path):
+    path = write(tmp_path / "l.conf", {"decorators": {"load": ["select 1", 5]}})
+    assert load_error(path) == ["%s: $.decorators.load[1]: 5 is not of type 'string'" % path]
+
+
 def test_pack_file_errors_name_the_pack_file(tmp_path):
     bad = write(tmp_path / "packs" / "bad.conf", {"queries": {"q": {"query": "select 1", "interval": "soon"}}})
     main = write(tmp_path / "p.conf", {"packs": {"bad": "packs/bad.conf", "gone": "packs/gone.conf"}})
@@ -181,6 +202,14 @@ def test_pack_delimiter_from_flags_and_from_config_options(tmp_path):
     assert list(by_name(load(write(tmp_path / "a.conf", body), "--pack_delimiter=/"))) == ["pack/p/q"]
     body["options"] = {"pack_delimiter": "::"}
     assert list(by_name(load(write(tmp_path / "b.conf", body), "--pack_delimiter=/"))) == ["pack::p::q"]
+
+
+def test_invalid_intervals_show_what_was_given(tmp_path):
+    path = write(tmp_path / "i.conf", '{"schedule": {"huge": {"query": "select 1", "interval": 1e400},'
+                                      ' "default": {"query": "select 1"}}}')
+    assert load(path, "--schedule_default_interval=604801").skipped == [
+        "%s: $.schedule.huge.interval: Query has invalid interval: huge: inf" % path,
+        "%s: $.schedule.default.interval: Query has invalid interval: default: 604801" % path]
 
 
 def test_interval_default_and_invalid_intervals(tmp_path):
@@ -231,7 +260,7 @@ def test_reserved_names_rejected(tmp_path):
 
 def test_decorators(tmp_path):
     path = write(tmp_path / "d.conf", {"decorators": {"load": ["select 1"], "always": ["select 2"],
-                                                      "interval": {"3600": ["select 3"], "90": ["select 4"]}}})
+                                                      "interval": {"90": ["select 4"], "3600": ["select 3"]}}})
     cfg = load(path)
     assert [(item.when, item.sql) for item in cfg.decorators] == [("load", "select 1"), ("always", "select 2"),
                                                                   (3600, "select 3")]
