@@ -263,6 +263,19 @@ def test_status_files_take_logger_mode(tmp_path):
     assert oct(os.stat(tmp_path / "pyosqueryd.INFO").st_mode & 0o777) == "0o600"
 
 
+def test_the_link_replaces_a_dangling_link_or_a_file_of_its_name(tmp_path):
+    os.symlink("pyosqueryd.INFO.gone", tmp_path / "pyosqueryd.INFO")     # its file was cleaned away
+    (tmp_path / "pyosqueryd.WARNING").write_text("left by someone\n")
+    logger = status.setup(values_for(tmp_path, "--logger_stderr=false"))
+    try:
+        logging.getLogger("pyosquery.test").warning("new")
+    finally:
+        close(logger)
+    for level in ("INFO", "WARNING"):
+        assert os.readlink(tmp_path / ("pyosqueryd." + level)).startswith("pyosqueryd.%s.2" % level)
+        assert (tmp_path / ("pyosqueryd." + level)).read_text().endswith("] new\n")
+
+
 def test_status_logging_goes_on_without_its_link_and_past_a_bad_message(tmp_path, capsys):
     (tmp_path / "pyosqueryd.INFO").mkdir()                 # the link cannot be made
     logger = status.setup(values_for(tmp_path, "--logger_stderr=false"))

@@ -54,6 +54,7 @@ def test_a_failed_write_that_cannot_be_cut_back_still_raises_the_write_s_error()
     (b"whole\nwho", b"whole\n"),
     (b"\npartial", b"\n"),                      # the only newline is the first byte
     (b"no newline at all", b""),
+    (b"x", b""),
     (b"a\n" + b"x" * 200000, b"a\n"),           # the newline is further back than one read
     (b"a\n" * 40000 + b"tail", b"a\n" * 40000),
 ])
