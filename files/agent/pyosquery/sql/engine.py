@@ -19,14 +19,20 @@ _END = object()     # no more rows
 
 def _split(rows, starts):
     """(names, rows of that statement) per statement, from one cursor's rows and the statements' starts."""
-    state = {"row": next(rows, _END)}
-    state["owner"] = len(starts) - 1     # the statement that produced state["row"]
+    state = [next(rows, _END), len(starts) - 1]     # the row read ahead, and the statement that produced it
 
     def statement_rows(index):
-        while state["row"] is not _END and state["owner"] == index:
-            yield state["row"]
-            state["row"] = next(rows, _END)
-            state["owner"] = len(starts) - 1
+        # once per row of every query: locals only, state written back when the statement ends
+        row, started = state
+        if started != index:
+            return
+        started = len(starts)
+        while row is not _END:
+            yield row
+            row = next(rows, _END)
+            if len(starts) != started:      # a later statement started (exec_trace) and produced `row`
+                break
+        state[:] = row, len(starts) - 1
 
     index = 0
     while index < len(starts):

@@ -12,6 +12,7 @@ directory, as find does, rather than resolving the whole path again.
 """
 
 import glob
+import itertools
 import os
 
 from pyosquery.tables import _os
@@ -56,7 +57,7 @@ def glob_walk(top):
         prefix = current + "/" if current != "/" else "/"
         try:
             for name in _os.list_dir(fd):
-                if name.startswith("."):
+                if name[0] == ".":
                     continue
                 try:
                     info = lstat(name, dir_fd=fd)       # inline: this runs once per file
@@ -96,23 +97,24 @@ def _glob(pattern):
 def expand(pattern, lstat=False):
     """(path, directory) for paths matching one LIKE pattern, the osquery way (see `lstat` above).
 
-    Relative patterns match nothing.
+    Relative patterns match nothing. An iterator, not a generator: a recursive walk's entries
+    pass through it to the table in C (itertools.chain), not through one more Python frame each.
     """
     if not pattern.startswith("/"):
-        return
+        return iter(())
     if not pattern.endswith("%%"):
-        yield from _stated(_matches(pattern), lstat)
-        return
+        return iter(_stated(_matches(pattern), lstat))
     base = pattern[:-2]
     if base.endswith("/"):
-        tops = [base]
+        tops, found = [base], []
     else:
         tops = _glob(base + "%")
-        yield from _stated([(top, parent(top)) for top in tops], lstat)
-    for top in tops:
-        if top.endswith("/") and not os.path.islink(top.rstrip("/") or "/"):
-            found = glob_walk(top.rstrip("/") or "/")
-            yield from found if lstat else ((path, directory) for path, directory, _ in found)
+        found = _stated([(top, parent(top)) for top in tops], lstat)
+    walks = (glob_walk(top.rstrip("/") or "/") for top in tops
+             if top.endswith("/") and not os.path.islink(top.rstrip("/") or "/"))
+    if not lstat:
+        walks = (((path, directory) for path, directory, _ in walk) for walk in walks)
+    return itertools.chain(found, itertools.chain.from_iterable(walks))
 
 
 def exact(pattern):
