@@ -111,14 +111,19 @@ def bench_shell_memory(memory_rows):
 def socket_rounds(engine, rounds):
     """20k rows through a daemon's socket (pyosqueryi --connect's client) against the same query run
     locally, interleaved (see timing.interleaved_ms)."""
-    from pyosquery.extensions.client import RemoteEngine   # pylint: disable=import-outside-toplevel
+    from pyosquery.extensions.client import ExtensionCallError, RemoteEngine   # pylint: disable=import-outside-toplevel
     root = tempfile.mkdtemp(prefix="bench-socket-")
     daemon = start_daemon(root, {}, ["--disable_watchdog"])
     try:
         while not os.path.exists(os.path.join(root, "em")):
             time.sleep(0.1)
         remote = RemoteEngine(os.path.join(root, "em"))
-        remote.query(SOCKET_SQL)
+        for _attempt in range(50):      # the socket file exists from bind(), before listen() under load
+            try:
+                remote.query(SOCKET_SQL)
+                break
+            except ExtensionCallError:
+                time.sleep(0.1)
 
         def client_and_daemon_cpu():
             return time.process_time() + process_cpu_seconds(daemon.pid)
