@@ -271,3 +271,10 @@ def test_config_check_strict_fails_on_blocking_findings_only(tmp_path):
     warned_only = {"slide37": SCHEDULE["slide37"]}
     assert run("pyosqueryd", "--config_path", write_config(tmp_path, warned_only), "--config_check",
                "--config_check_strict").returncode == 0
+
+
+def test_config_check_advises_the_queries_after_one_that_does_not_prepare(tmp_path):
+    schedule = dict({"broken": {"query": "SELECT * FROM no_such_table", "interval": 60}}, **SCHEDULE)
+    result = run("pyosqueryd", "--config_path", write_config(tmp_path, schedule), "--config_check")
+    assert result.returncode == 1 and "no such table: no_such_table" in result.stderr
+    assert "query walk: blocking expensive-scan: file: path LIKE '/%%' walks" in result.stderr
