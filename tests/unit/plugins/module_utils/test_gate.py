@@ -475,6 +475,7 @@ def test_no_total_cpu_comparison_without_cpu_before_the_stage():
 
 def test_every_default_passes_its_own_check():
     assert settings(dict(DEFAULTS)) == (DEFAULTS, {})
+    assert settings({"queries": {NEW: {"cpu_ms_p95": 10}}, "cpu_ms_p95": 2000})[0]["cpu_ms_p95"] == 2000
     assert settings({"comparison_min_hosts": 1})[0]["comparison_min_hosts"] == 1     # the least there is
 
 
@@ -812,3 +813,23 @@ def test_a_query_whose_only_kept_run_is_at_the_baseline_adds_nothing_before():
         procs["runs"] = procs["runs"][-1:]                            # older runs gone, the last at the baseline
     after = stage.judge()["comparison"]["figures"]["total_cpu_ms_per_s"]
     assert after["made"] and after["median_y"] < before["median_y"]
+
+
+@pytest.mark.parametrize("denylisted, newly", [(True, False), (False, True)])
+def test_a_query_still_or_newly_denylisted_is_denylisted(denylisted, newly):
+    # still: denylisted before a resumed stage's baseline; newly: its denylist expired before the read
+    stage = Stage().push().soak(midway=lambda agents: agents["host-3"].denylist(NEW))
+    stage.currents["host-3"]["deltas"]["queries"][NEW].update(denylisted=denylisted, newly_denylisted=newly)
+    decision = stage.judge(budget={"failure_budget": 10})
+    assert "pack_rollout_users on host-3: the agent denylisted it (a worker was stopped while it ran)." in \
+        decision["reasons"]
+
+
+def test_a_stop_the_watchdog_did_not_name_is_the_only_denylisted_query_s():
+    stage = mixed_stage(cost(cpu_ms=20))
+    stage.soak(midway=lambda agents: agents["host-3"].denylist(COSTLY))
+    stage.currents["host-3"]["watchdog"]["last_denylisted_query"] = ""
+    decision = stage.judge(queries=(NEW, COSTLY))
+    assert (decision["decision"], decision["rollback_queries"]) == ("partial_rollback", [COSTLY])
+    assert any(reason.startswith("host-3: the watchdog stopped the worker") for reason in
+               decision["query_reasons"][COSTLY])
