@@ -251,8 +251,8 @@ def test_no_data_at_all_holds():
     decision = Stage().soak().judge()                     # the pack never arrived
     assert decision["decision"] == "hold"
     assert decision["per_query"][NEW]["executions"] == 0
-    assert (decision["hosts"]["host-1"]["queries"][NEW]["executions"],
-            decision["hosts"]["host-1"]["queries"][NEW]["status"]) == (0, "no data")
+    host = decision["hosts"]["host-1"]["queries"][NEW]
+    assert (host["executions"], host["runs"], host["status"]) == (0, 0, "no data")
     assert decision["reasons"][0].startswith("pack_rollout_users: 5 of 5 hosts of the stage gave no usable figures "
                                              "(100 %, none left; 10 % allowed): host-1: the query is not in its "
                                              "agent's schedule")
@@ -690,11 +690,13 @@ def test_the_worst_hosts_name_the_figure_nearest_its_budget():
     assert {entry["figure"] for entry in worst} == {"output_bytes p95"}
 
 
-def test_a_slowdown_exactly_at_the_minimum_shift_counts():
+def test_a_slowdown_exactly_at_the_minimum_shift_or_delta_counts():
     stage = Stage(count=6).push().soak(seconds=600, midway=slow_others(1.6))
     shift = stage.judge()["comparison"]["figures"]["cpu_ms"]["median_shift"]
     at_shift = stage.judge(budget={"comparison_min_shift": shift})["comparison"]["figures"]["cpu_ms"]
     assert at_shift["slowdown"] is True
+    delta = at_shift["cliffs_delta"]
+    assert stage.judge(budget={"comparison_min_delta": delta})["comparison"]["figures"]["cpu_ms"]["slowdown"] is True
 
 
 def test_the_before_side_holds_the_run_at_the_baseline_s_moment():
