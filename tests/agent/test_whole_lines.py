@@ -2,6 +2,7 @@
 left by a killed process is cut off when the log is opened again (faults/test_full_disk.py does it
 on a real full disk, through the daemon)."""
 
+import errno
 import logging
 import os
 
@@ -45,7 +46,7 @@ def test_a_failed_write_that_cannot_be_cut_back_still_raises_the_write_s_error()
             whole_lines.append(fd, b"line\n")
     finally:
         os.close(fd)
-    assert raised.value.strerror == os.strerror(28)     # ENOSPC, not the truncate's error
+    assert raised.value.strerror == os.strerror(errno.ENOSPC)     # not the truncate's error
 
 
 @pytest.mark.parametrize("content, kept", [
@@ -104,7 +105,7 @@ def test_results_that_do_not_fit_are_not_written_and_the_next_ones_are(tmp_path,
     path = tmp_path / results.RESULTS
     assert [record.getMessage() for record in caplog.records] == [
         "Cannot write results to %s: %s; differential results are logged again once it can be written, "
-        "snapshots until then are lost" % (path, os.strerror(27)),                 # once for the two failures
+        "snapshots until then are lost" % (path, os.strerror(errno.EFBIG)),           # once for the two failures
         "Writing results to %s again" % path]
 
 
@@ -121,7 +122,7 @@ def test_a_symlink_planted_as_a_results_log_is_not_followed(tmp_path, caplog):
     assert target.read_bytes() == b"precious\npartial"     # neither repaired nor written through the link
     assert [record.getMessage() for record in caplog.records] == [
         "Cannot write results to %s: %s; differential results are logged again once it can be written, "
-        "snapshots until then are lost" % (logs / results.RESULTS, os.strerror(40))]      # ELOOP
+        "snapshots until then are lost" % (logs / results.RESULTS, os.strerror(errno.ELOOP))]
 
 
 def test_a_whole_log_is_left_untouched_at_start(tmp_path):
