@@ -390,6 +390,7 @@ def test_a_comparison_of_tied_figures_finds_nothing():
     ({"stage": {"shard": 150}}, r"stage\.shard: expected a whole number from 0 to 100"),
     ({"stage": {"shard": 101}}, r"stage\.shard: expected a whole number from 0 to 100 \(or none\), got 101"),
     ({"stage": {"shard": True}}, r"stage\.shard: expected a whole number from 0 to 100 \(or none\), got True"),
+    ({"stage": {"shard": -1}}, r"stage\.shard: expected a whole number from 0 to 100 \(or none\), got -1"),
     ({"budget": {"comparison_min_hosts": 2.5}}, r"budget\.comparison_min_hosts: expected a whole number, got 2\.5"),
     ({"stage": {"hosts": "workstations"}}, r"stage\.hosts: expected the list of inventory hosts targeted"),
     ({"spent": -1}, "spent: expected the number of host failures"),
