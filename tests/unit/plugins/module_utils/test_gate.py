@@ -391,6 +391,7 @@ def test_a_comparison_of_tied_figures_finds_nothing():
     ({"stage": {"shard": 101}}, r"stage\.shard: expected a whole number from 0 to 100 \(or none\), got 101"),
     ({"stage": {"shard": True}}, r"stage\.shard: expected a whole number from 0 to 100 \(or none\), got True"),
     ({"stage": {"shard": -1}}, r"stage\.shard: expected a whole number from 0 to 100 \(or none\), got -1"),
+    ({"budget": [1]}, r"budget: expected a mapping of settings, got list"),
     ({"budget": {"comparison_min_hosts": 2.5}}, r"budget\.comparison_min_hosts: expected a whole number, got 2\.5"),
     ({"stage": {"hosts": "workstations"}}, r"stage\.hosts: expected the list of inventory hosts targeted"),
     ({"spent": -1}, "spent: expected the number of host failures"),
@@ -689,6 +690,8 @@ def test_a_duty_cycle_exactly_at_its_limit_is_within_it():
 def test_the_worst_hosts_name_the_figure_nearest_its_budget():
     worst = Stage().push(cost(cpu_ms=20, output_size=200 * 1024)).soak().judge()["worst_hosts"]
     assert {entry["figure"] for entry in worst} == {"output_bytes p95"}
+    worst = Stage().push(cost(cpu_ms=300, wall_ms=320), interval=10).soak().judge()["worst_hosts"]  # 3 % of 2 %
+    assert {entry["figure"] for entry in worst} == {"duty"} and worst[0]["ratio"] == pytest.approx(1.5, rel=0.15)
 
 
 def test_a_slowdown_exactly_at_the_minimum_shift_or_delta_counts():
@@ -836,3 +839,15 @@ def test_a_stop_the_watchdog_did_not_name_is_the_only_denylisted_query_s():
     assert (decision["decision"], decision["rollback_queries"]) == ("partial_rollback", [COSTLY])
     assert any(reason.startswith("host-3: the watchdog stopped the worker") for reason in
                decision["query_reasons"][COSTLY])
+
+
+def test_a_host_read_within_a_second_of_its_baseline_counts_in_the_totals():
+    stage = Stage(count=6).push().soak(seconds=600)
+    late = FakeAgent("host-7")
+    late.add("pack_base_procs", 10, cost(cpu_ms=8, wall_ms=9))
+    late.tick(900)
+    stage.baselines["host-7"] = late.read()
+    late.tick(0.5)
+    stage.currents["host-7"] = late.read(since=stage.baselines["host-7"])
+    total = stage.judge()["comparison"]["figures"]["total_cpu_ms_per_s"]
+    assert (total["n_x"], total["n_y"]) == (7, 7)
