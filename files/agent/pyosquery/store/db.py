@@ -21,6 +21,9 @@ LOG = logging.getLogger("pyosquery.store")
 _CORRUPT = (apsw.NotADBError, apsw.CorruptError)
 # what the disk or the system refuses: the store cannot be written (full, read-only, gone, I/O error)
 _UNWRITABLE = (apsw.FullError, apsw.ReadOnlyError, apsw.CantOpenError, apsw.IOError, apsw.BusyError, OSError)
+_UNUSABLE = _UNWRITABLE + _CORRUPT
+# what a failed write may raise: a refusal, or the failed rollback of a transaction it ended (see _refusal)
+_WRITE_FAULTS = _UNWRITABLE + (apsw.SQLError,)
 
 RUNS_KEPT = 100
 
@@ -78,6 +81,18 @@ def _move_aside(path):
     return aside
 
 
+def _refusal(error):
+    """The disk's refusal behind a failed write, or None when `error` is another fault.
+
+    A disk that fills in the middle of a transaction makes SQLite roll it back itself; apsw's
+    `with db:` then fails its own rollback ("no transaction is active"), and the full disk is
+    only that error's context.
+    """
+    if isinstance(error, _UNWRITABLE):
+        return error
+    return error.__context__ if isinstance(error.__context__, _UNWRITABLE) else None
+
+
 def _writes(method):
     """A store write that a full, read-only or failing disk must not turn into a dead daemon.
 
@@ -88,7 +103,10 @@ def _writes(method):
     def guarded(self, *args):
         try:
             result = method(self, *args)
-        except _UNWRITABLE as error:
+        except _WRITE_FAULTS as raised:
+            error = _refusal(raised)
+            if error is None:
+                raise
             if not self.failing:
                 LOG.error("Cannot write the database %s: %s; the agent goes on without saving its state", self.path,
                           error)
@@ -124,7 +142,7 @@ class Store:
     def _connect_or_memory(self):
         try:
             return _connect(self.path)
-        except (_UNWRITABLE + _CORRUPT) as error:
+        except _UNUSABLE as error:
             return self._fall_back(error)
 
     def _fall_back(self, error):
