@@ -5,6 +5,7 @@ import pytest
 from pyosquery.sql.engine import Engine
 from pyosquery.sql.planner import CONSTANT, Plan, Planner
 from pyosquery.sql.vtable import QueryError
+from pyosquery.tables.context import tuple_rows
 from pyosquery.tables.spec import Column, Table
 from pyosquery.tables import processes
 
@@ -125,6 +126,13 @@ def test_a_wide_table_computes_the_columns_after_the_64th():
 
 def test_alias_columns_read_their_column(engine):
     assert engine.query("SELECT datetime = date_time FROM time")[1] == [(1,)]
+
+
+def test_tuple_rows_serve_alias_columns_too():
+    columns = [Column("a", "TEXT", []), Column("b", "INTEGER", ["aliases=b2|b3"])]
+    engine = Engine(tables={"t": Table("t", "synthetic", "", "", "", columns)},
+                    generators={"t": tuple_rows(lambda context: [("x", 1), ("y", 2)])})
+    assert engine.query("SELECT b3, a, b2, b FROM t")[1] == [(1, "x", 1, 1), (2, "y", 2, 2)]
 
 
 def test_a_constraint_that_cannot_be_pushed_does_not_hide_the_next():

@@ -1,6 +1,7 @@
 """One generic apsw virtual-table module that serves every declared table."""
 
 import importlib
+from operator import itemgetter
 
 from pyosquery.sql.planner import Planner
 from pyosquery.tables.context import QueryContext
@@ -50,16 +51,23 @@ class VirtualTable:
         self.generator = generator
         self.planner = Planner(table, book, getattr(generator, "exact_like", None))
         self.names = self.planner.names
-        # a tuple row holds the declared columns; SQLite's alias columns read their original's
-        declared = [c.name for c in table.columns]
-        self.positions = tuple(declared.index(name) for name in self.names)
         self.cursor = TupleCursor if getattr(generator, "tuple_rows", False) else Cursor
+        # a tuple row holds the declared columns; with alias columns (SQLite's columns after those)
+        # each row is laid out again in SQLite's order, so that a cell is always row[number]
+        declared = [c.name for c in table.columns]
+        widened = len(self.names) > len(declared) and self.cursor is TupleCursor
+        self.layout = itemgetter(*(declared.index(name) for name in self.names)) if widened else None
 
     def BestIndexObject(self, info):   # noqa: N802
         return self.planner.best_index(info)
 
     def Open(self):   # noqa: N802
         return self.cursor(self)
+
+    def rows(self, context):
+        """The generator's rows for one Filter, as the cursor reads them."""
+        rows = self.generator(context)
+        return iter(rows) if self.layout is None else map(self.layout, rows)
 
     def Disconnect(self):   # noqa: N802
         pass
@@ -89,7 +97,7 @@ class Cursor:
             if isinstance(value, set):
                 value = frozenset(value)
             constraints.setdefault(name, []).append((op, value))
-        self.rows = iter(vtable.generator(QueryContext(constraints, plan.used)))
+        self.rows = vtable.rows(QueryContext(constraints, plan.used))
         self.rowid = 0
         self.Next()
 
@@ -115,13 +123,11 @@ class Cursor:
 
 
 class TupleCursor(Cursor):
-    """The cursor over a generator that yields tuples (tables/context.py tuple_rows)."""
+    """The cursor over a generator that yields tuples (tables/context.py tuple_rows).
 
-    def __init__(self, vtable):
-        super().__init__(vtable)
-        self.positions = vtable.positions
+    Rows arrive in SQLite's column order (VirtualTable.rows) and SQLite never asks for column -1
+    (it reads a rowid through Rowid), so a cell is row[number] and nothing more: once per cell.
+    """
 
     def Column(self, number):   # noqa: N802
-        if number < 0:
-            return self.rowid
-        return self.row[self.positions[number]]
+        return self.row[number]
