@@ -120,6 +120,7 @@ def test_duty_cycle_against_each_host_s_watchdog_budget():
     assert decision["hosts"]["host-4"]["queries"][NEW]["duty_limit"] == pytest.approx(0.16)
     assert any("its CPU duty cycle is 3.0 % of a CPU" in reason and "2.0 % of a CPU (10 % of 600 ms per 3 s check)"
                in reason for reason in decision["reasons"])
+    assert any(re.search(r"\((2[7-9]\d|3[0-3]\d) ms a run every 10 s\)", reason) for reason in decision["reasons"])
 
 
 def test_a_host_without_a_watchdog_is_held_to_the_fallback_budget():
@@ -395,6 +396,8 @@ def test_a_comparison_of_tied_figures_finds_nothing():
     ({"budget": {"comparison_min_hosts": 2.5}}, r"budget\.comparison_min_hosts: expected a whole number, got 2\.5"),
     ({"stage": {"hosts": "workstations"}}, r"stage\.hosts: expected the list of inventory hosts targeted"),
     ({"spent": -1}, "spent: expected the number of host failures"),
+    ({"spent": 1.5}, r"spent: expected the number of host failures .*, got 1\.5"),
+    ({"spent": True}, r"spent: expected the number of host failures .*, got True"),
 ])
 def test_bad_options_are_named(options, message):
     stage = cheap_stage(count=1)
@@ -851,3 +854,60 @@ def test_a_host_read_within_a_second_of_its_baseline_counts_in_the_totals():
     stage.currents["host-7"] = late.read(since=stage.baselines["host-7"])
     total = stage.judge()["comparison"]["figures"]["total_cpu_ms_per_s"]
     assert (total["n_x"], total["n_y"]) == (7, 7)
+
+
+def test_exactly_the_runs_needed_are_enough():
+    decision = Stage().push(interval=100).soak(seconds=300).judge()        # 3 runs, 3 needed
+    assert decision["hosts"]["host-1"]["queries"][NEW]["status"] == "ok"
+
+
+def test_a_query_with_three_kept_runs_before_is_compared():
+    # history 90 s: pack_base_ports (every 30 s) has three runs before the stage, pack_base_procs nine
+    figures = Stage(count=6, history=90).push().soak(seconds=600).judge()["comparison"]["figures"]["cpu_ms"]
+    assert figures["n_y"] == 6 * (9 + 3)
+
+
+def test_exactly_the_minimum_of_hosts_on_both_sides_compares_with_control_hosts():
+    stage = Stage(count=12, shard=35).push().soak(seconds=600)
+    in_stage = sorted(host for host in stage.agents if stage.in_shard(host))
+    for host in in_stage[:2]:
+        stage.currents[host] = unreachable(host)                     # 7 - 2: five stage hosts, five control
+    compared = stage.judge(budget={"max_missing_share": 0.5})["comparison"]
+    assert (compared["design"], compared["hosts_stage"], compared["hosts_control"]) == ("control", 5, 5)
+
+
+def test_two_denylisted_queries_and_an_unnamed_stop_belong_to_neither():
+    stage = mixed_stage(cost(cpu_ms=20))
+    stage.soak(midway=lambda agents: (agents["host-3"].denylist(COSTLY), agents["host-3"].denylist(NEW)))
+    stage.currents["host-3"]["watchdog"]["last_denylisted_query"] = ""
+    decision = stage.judge(queries=(NEW, COSTLY))
+    assert not any(reason.startswith("host-3: the watchdog stopped the worker")
+                   for reasons in decision["query_reasons"].values() for reason in reasons)
+
+
+def test_a_rolled_out_query_already_in_the_baseline_is_not_one_of_the_others():
+    # a resumed stage: the new query ran before this baseline too, yet it is not compared with itself
+    stage = Stage(count=6).push()
+    for agent in stage.agents.values():
+        agent.tick(300)
+    stage.baselines = {host: agent.read() for host, agent in stage.agents.items()}
+    figures = stage.soak(seconds=600).judge()["comparison"]["figures"]["cpu_ms"]
+    assert figures["n_x"] == 6 * 40
+
+
+def test_an_entry_that_is_not_a_mapping_is_skipped():
+    stage = Stage(count=6).push().soak(seconds=600)
+    before = stage.judge()["comparison"]["figures"]["cpu_ms"]
+    for current in stage.currents.values():
+        current["deltas"]["queries"]["pack_odd"] = None
+    assert stage.judge()["comparison"]["figures"]["cpu_ms"]["n_x"] == before["n_x"]
+
+
+def test_kept_runs_covering_a_second_count():
+    stage = Stage(count=6, other_jitter=0).push().soak(seconds=600)
+    for baseline in stage.baselines.values():
+        since = baseline["collected_at"]
+        procs = baseline["queries"]["pack_base_procs"]
+        procs["runs"] = [dict(run, started=started) for run, started in zip(procs["runs"][-2:], (since - 1, since))]
+    total = stage.judge()["comparison"]["figures"]["total_cpu_ms_per_s"]
+    assert total["median_y"] == pytest.approx(8 / 1 + 3 / 30, rel=1e-9)     # the last run over its 1 s

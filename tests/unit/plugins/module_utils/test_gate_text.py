@@ -10,8 +10,8 @@ def test_milliseconds_keep_a_decimal_below_ten():
 
 def test_shares_keep_a_decimal_below_a_tenth():
     assert [text.share(value) for value in (0.05, 0.07, 0.25)] == ["5.0 %", "7.0 %", "25 %"]
-    assert [text.cpu_share(value) for value in (0.005, 0.02, 0.25)] == \
-        ["0.50 % of a CPU", "2.0 % of a CPU", "25.0 % of a CPU"]
+    assert [text.cpu_share(value) for value in (0.005, 0.01, 0.02, 0.25)] == \
+        ["0.50 % of a CPU", "1.0 % of a CPU", "2.0 % of a CPU", "25.0 % of a CPU"]
 
 
 def test_a_listing_counts_only_what_it_leaves_out():
