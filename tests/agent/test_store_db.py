@@ -7,6 +7,7 @@ import io
 import logging
 import os
 import stat
+import subprocess
 
 import apsw
 import pytest
@@ -172,6 +173,26 @@ def test_an_unopenable_database_leaves_an_in_memory_store(tmp_path, caplog):
     assert store.get("k") == "v" and store.integrity() == "ok"
 
 
+def test_a_corrupt_database_that_cannot_be_replaced_leaves_an_in_memory_store(tmp_path, caplog):
+    # a file system with no inode to spare: the corrupt file can be renamed, but no new file made
+    mount = tmp_path / "two_inodes"
+    mount.mkdir()
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m,nr_inodes=2,mode=0750", "tmpfs", str(mount)], check=True)
+    try:
+        path = mount / "pyosquery.db"
+        path.write_bytes(b"not a database " * 300)
+        with caplog.at_level(logging.ERROR, "pyosquery.store"):
+            store = Store(str(path))
+        assert "is corrupt (file is not a database): moved to" in caplog.text
+        assert "Cannot open the database %s: unable to open database file; running on an in-memory store" % (
+            path) in caplog.text
+        store.put("k", "v")
+        assert store.get("k") == "v" and glob.glob(str(path) + ".corrupt.*")
+        store.close()
+    finally:
+        subprocess.run(["umount", "--lazy", str(mount)], check=False)
+
+
 def full(store):
     """The database can grow no more: SQLite refuses new pages as on a full disk, in the middle of
     the transaction (as a disk does when a big write spills SQLite's cache before its commit)."""
@@ -180,11 +201,11 @@ def full(store):
 
 
 def test_a_full_database_is_reported_once_and_writing_resumes(path, caplog):
-    store = Store(path)
-    store.reset_stats("q", "SELECT 1")
-    full(store)
     big = [{"a": "x" * 10000}]
     with caplog.at_level(logging.INFO, "pyosquery.store"):
+        store = Store(path)
+        store.reset_stats("q", "SELECT 1")
+        full(store)
         for _ in range(3):
             assert store.save_results("q", "SELECT 1", 0, 0, big, 1) is None
         assert store.previous("q") is None
