@@ -472,10 +472,10 @@ def test_steps_keep_to_the_clock_and_catch_up_after_an_overrun(tmp_path):
     stop, steps, held = Waits(), [], threading.Event()
 
     def hold_engine():
-        # a socket client's query holds the engine for 1.2 s: the second step overruns its second
+        # a socket client's query holds the engine for 1.5 s: the second step overruns its second
         with agent.scheduler.engine.lock:
             held.set()
-            threading.Event().wait(1.2)
+            threading.Event().wait(1.5)
 
     def between_steps(step):
         steps.append((step, time.time()))
@@ -489,10 +489,11 @@ def test_steps_keep_to_the_clock_and_catch_up_after_an_overrun(tmp_path):
     # never early (a busy machine can only make a step late): step i starts at unix time i
     assert all(started >= step - 0.01 for step, started in steps), steps
     # to the next whole second, then up to a second after the first step; none after the overrun (already
-    # late), and after the third step only what is left of its second once the 0.2 s overrun is made up
-    # (none at all there on a machine so busy the third step ran 0.8 s late as well)
+    # late), and after the third step only what is left of its second once the overrun (about 0.5 s: the
+    # hold began a moment before the step) is made up; none at all there on a machine so busy the third
+    # step ran that much late as well
     asked = stop.asked
-    assert len(asked) in (2, 3) and asked[0] < 1 and asked[1] <= 1 and all(w <= 0.8 for w in asked[2:]), asked
+    assert len(asked) in (2, 3) and asked[0] < 1 and asked[1] <= 1 and all(w <= 0.9 for w in asked[2:]), asked
 
 
 def test_a_stop_request_runs_no_further_query(tmp_path):
