@@ -193,6 +193,27 @@ def test_a_corrupt_database_that_cannot_be_replaced_leaves_an_in_memory_store(tm
         subprocess.run(["umount", "--lazy", str(mount)], check=False)
 
 
+def test_a_corrupt_database_that_cannot_be_moved_aside_leaves_an_in_memory_store(tmp_path, caplog):
+    corrupt = tmp_path / "corrupt"
+    corrupt.write_bytes(b"not a database " * 300)
+    path = tmp_path / "db" / "pyosquery.db"
+    path.parent.mkdir()
+    path.write_bytes(b"")
+    # a file mounted over the path: renaming it fails (EBUSY)
+    subprocess.run(["mount", "--bind", str(corrupt), str(path)], check=True)
+    try:
+        with caplog.at_level(logging.ERROR, "pyosquery.store"):
+            store = Store(str(path))
+        assert "The database %s is corrupt (file is not a database) and cannot be moved aside" % path in caplog.text
+        assert "Cannot open the database %s: Device or resource busy; running on an in-memory store" % (
+            path) in caplog.text
+        store.put("k", "v")
+        assert store.get("k") == "v" and corrupt.read_bytes() == b"not a database " * 300
+        store.close()
+    finally:
+        subprocess.run(["umount", str(path)], check=False)
+
+
 def full(store):
     """The database can grow no more: SQLite refuses new pages as on a full disk, in the middle of
     the transaction (as a disk does when a big write spills SQLite's cache before its commit)."""

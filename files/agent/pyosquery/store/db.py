@@ -133,11 +133,19 @@ class Store:
         try:
             self.db = _connect(path)
         except _CORRUPT as error:
-            aside = _move_aside(path)
-            LOG.error("The database %s is corrupt (%s): moved to %s, starting a new one", path, error, aside)
-            self.db = self._connect_or_memory()
+            self.db = self._replace_corrupt(error)
         except _UNWRITABLE as error:
             self.db = self._fall_back(error)
+
+    def _replace_corrupt(self, error):
+        """Move a corrupt database aside and start a new one; in memory when it cannot be moved or made."""
+        try:
+            aside = _move_aside(self.path)
+        except OSError as failure:      # e.g. a file mounted over the path: rename says EBUSY
+            LOG.error("The database %s is corrupt (%s) and cannot be moved aside", self.path, error)
+            return self._fall_back(failure)
+        LOG.error("The database %s is corrupt (%s): moved to %s, starting a new one", self.path, error, aside)
+        return self._connect_or_memory()
 
     def _connect_or_memory(self):
         try:
