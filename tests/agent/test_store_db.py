@@ -226,6 +226,7 @@ def test_a_full_database_is_reported_once_and_writing_resumes(path, caplog):
     with caplog.at_level(logging.INFO, "pyosquery.store"):
         store = Store(path)
         store.reset_stats("q", "SELECT 1")
+        assert caplog.text == ""                # nothing to say while writes succeed
         full(store)
         for _ in range(3):
             assert store.save_results("q", "SELECT 1", 0, 0, big, 1) is None
@@ -233,9 +234,13 @@ def test_a_full_database_is_reported_once_and_writing_resumes(path, caplog):
         store.db.execute("PRAGMA max_page_count = 1000000")
         store.save_results("q", "SELECT 1", 0, 0, big, 1)
         store.put("k", "v")
-    assert caplog.text.count("Cannot write the database %s: database or disk is full; the agent goes on" % path) == 1
-    assert caplog.text.count("Writing the database %s again" % path) == 1
+    report = "Cannot write the database %s: database or disk is full; the agent goes on" % path
+    assert caplog.text.count(report) == 1 and caplog.text.count("Writing the database %s again" % path) == 1
     assert store.previous("q")[3] == big and store.get("k") == "v"
+    full(store)                                 # full again after it recovered: said again
+    with caplog.at_level(logging.INFO, "pyosquery.store"):
+        store.save_results("q", "SELECT 1", 0, 0, big + big, 2)
+    assert caplog.text.count(report) == 2
 
 
 def test_a_store_the_system_will_not_write_loses_the_writes_but_not_the_agent(path, caplog):
