@@ -120,10 +120,10 @@ def lstat(path):
         raise
 
 
-def stat(path, follow_symlinks=True):
-    """os.stat result, or None."""
+def stat(path, follow_symlinks=True, dir_fd=None):
+    """os.stat result (of `path` relative to directory descriptor `dir_fd` if given), or None."""
     try:
-        return os.stat(path, follow_symlinks=follow_symlinks)
+        return os.stat(path, dir_fd=dir_fd, follow_symlinks=follow_symlinks)
     except OSError as error:
         if skipped(error):
             return None

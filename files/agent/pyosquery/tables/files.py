@@ -9,11 +9,11 @@ from pyosquery.tables import _os
 from pyosquery.tables.context import exact_like, tuple_rows
 from pyosquery.tables.paths import exact, requested, walk
 
-FILE_TYPES = {st.S_IFREG: "regular", st.S_IFDIR: "directory", st.S_IFLNK: "symlink",
+# No symlink: a link's attributes are its target's, and a dangling one (left with its own lstat)
+# is `unknown`, as osquery's status() fails on it
+FILE_TYPES = {st.S_IFREG: "regular", st.S_IFDIR: "directory",
               st.S_IFCHR: "character", st.S_IFBLK: "block", st.S_IFIFO: "fifo",
               st.S_IFSOCK: "socket"}
-STAT_COLUMNS = frozenset(("inode", "uid", "gid", "mode", "device", "size", "block_size", "atime",
-                          "mtime", "ctime", "btime", "hard_links", "type"))
 MODES = ["%04o" % bits for bits in range(0o10000)]     # permission bits -> the mode column's text
 HASHES = ("md5", "sha1", "sha256")
 CHUNK = 1 << 20
@@ -23,45 +23,30 @@ CHUNK = 1 << 20
 SUID_DIRS = ("/bin", "/sbin", "/usr/bin", "/usr/sbin", "/usr/local/bin", "/usr/local/sbin", "/tmp")
 
 
-def followed(path, info, with_stat, with_target):
-    """A symlink's (stat result, type, symlink_target_path): attributes follow the link, as osquery's do.
-
-    The target path is the link's own text (osquery's read_symlink); a dangling link keeps its
-    lstat attributes with type `unknown`. Without stat columns the link is not followed.
-    """
-    target = (_os.read_link(path) or "") if with_target else None
-    if with_stat:
-        info_followed = _os.stat(path)
-        if info_followed is None:
-            return info, "unknown", target       # dangling, or a loop: osquery's status() fails too
-        info = info_followed
-    return info, None, target
-
-
 @exact_like(path=exact)
 @tuple_rows
 def gen_file(context):
-    """Rows as tuples in the table's column order, written as one literal from the lstat result
+    """Rows as tuples in the table's column order, written as one literal from the stat result
     (its items 7-9 are the times in whole seconds) and a table of mode strings: a recursive
     listing runs the loop once per file. A directory a pattern found ends in '/': its filename
     is "." (boost's, in osquery). btime is 0: os.stat has no birth time on Linux, nor osquery.
+    A symlink's attributes are its target's (paths.requested follows it) and its
+    `symlink_target_path` the link's own text (osquery's read_symlink).
     """
-    with_stat = any(context.uses(c) for c in STAT_COLUMNS)
     with_name, with_type = context.uses("filename"), context.uses("type")
-    no_target = "" if context.uses("symlink_target_path") else None
-    for path, directory, info in requested(context, lstat=True):
+    with_target = context.uses("symlink_target_path")
+    no_target = "" if with_target else None         # a file that is not a link
+    for path, directory, info, is_link in requested(context, stat=True):
         if info is None:
             continue
-        is_link = info.st_mode & 0o170000 == 0o120000
-        file_type, target = None, no_target
-        if is_link:
-            info, file_type, target = followed(path, info, with_stat, no_target is not None)
         mode = info.st_mode
+        target = no_target
+        if is_link and with_target:
+            target = _os.read_link(path) or ""
         yield (path, directory, (path[path.rfind("/") + 1:] or ".") if with_name else None,
                info.st_ino, info.st_uid, info.st_gid, MODES[mode & 0o7777], info.st_rdev, info.st_size,
                info.st_blksize, info[7], info[8], info[9], 0, info.st_nlink, 1 if is_link else 0,
-               (file_type or FILE_TYPES.get(mode & 0o170000, "unknown")) if with_type else None,
-               target, None, None)
+               FILE_TYPES.get(mode & 0o170000, "unknown") if with_type else None, target, None, None)
 
 
 def digest(path, names):

@@ -5,10 +5,12 @@
 name starting with '.', and a directory found by a pattern ends in '/' (its `directory` is
 then the directory itself, as boost's parent_path gives). Walks never follow symlinked
 directories, so a link loop cannot trap a query (osquery's glob enters them).
-Everything here yields (path, directory) pairs, or with `lstat=True` (path, directory, lstat
-result or None): a recursive listing of a large tree runs this once per file, so the directory
-is carried along instead of recomputed, and a walk stats each entry relative to its open
-directory, as find does, rather than resolving the whole path again.
+Everything here yields (path, directory) pairs, or with `stat=True` (path, directory, stat
+result, is_link): the stat result of what the path names, a symlink followed (osquery's file
+attributes are its target's) or its own lstat when it dangles, None when the path is gone. A
+recursive listing of a large tree runs this once per file, so the directory is carried along
+instead of recomputed, a walk stats each entry relative to its open directory, as find does,
+rather than resolving the whole path again, and a symlink is followed once.
 """
 
 import glob
@@ -42,10 +44,10 @@ def _marked(path, is_dir):
 
 
 def glob_walk(top):
-    """(path, directory, lstat result) below directory `top` as osquery's recursive `%%` glob lists them.
+    """(path, directory, stat result, is_link) below directory `top` as osquery's recursive `%%` glob
+    lists them (see `stat` above).
 
-    The lstat result is the path's as named: a link to a directory is listed as `link/`, whose
-    lstat is the directory's.
+    A link to a directory is listed as `link/`, which names the directory itself (not a link).
     """
     stack = [top]
     lstat = os.lstat
@@ -69,23 +71,34 @@ def glob_walk(top):
                 kind = info.st_mode & 0o170000
                 if kind == 0o040000:
                     stack.append(path)
-                    yield path + "/", path, info
-                    continue
-                if kind == 0o120000:
-                    target = _os.stat(path)
-                    if target is not None and target.st_mode & 0o170000 == 0o040000:
-                        yield path + "/", path, target
-                        continue
-                yield path, current, info
+                    yield path + "/", path, info, False
+                elif kind == 0o120000:
+                    target = _os.stat(name, dir_fd=fd)
+                    if target is None:
+                        yield path, current, info, True         # dangling: its own lstat
+                    elif target.st_mode & 0o170000 == 0o040000:
+                        yield path + "/", path, target, False
+                    else:
+                        yield path, current, target, True
+                else:
+                    yield path, current, info, False
         finally:
             os.close(fd)
 
 
-def _stated(pairs, lstat):
-    """`pairs` as they are, or with each path's lstat result; an empty list stays one (see requested)."""
-    if not lstat or pairs == []:
+def _attributes(path):
+    """(stat result, is_link) of one path named outside a walk (see `stat` above)."""
+    info = _os.lstat(path)
+    if info is None or info.st_mode & 0o170000 != 0o120000:
+        return info, False
+    return _os.stat(path) or info, True
+
+
+def _stated(pairs, stat):
+    """`pairs` as they are, or with each path's attributes; an empty list stays one (see requested)."""
+    if not stat or pairs == []:
         return pairs
-    return ((path, directory, _os.lstat(path)) for path, directory in pairs)
+    return ((path, directory) + _attributes(path) for path, directory in pairs)
 
 
 def _glob(pattern):
@@ -94,8 +107,8 @@ def _glob(pattern):
     return [_marked(path, os.path.isdir(path)) for path in sorted(glob.glob(escaped))]
 
 
-def expand(pattern, lstat=False):
-    """(path, directory) for paths matching one LIKE pattern, the osquery way (see `lstat` above).
+def expand(pattern, stat=False):
+    """(path, directory) for paths matching one LIKE pattern, the osquery way (see `stat` above).
 
     Relative patterns match nothing. An iterator, not a generator: a recursive walk's entries
     pass through it to the table in C (itertools.chain), not through one more Python frame each.
@@ -103,17 +116,17 @@ def expand(pattern, lstat=False):
     if not pattern.startswith("/"):
         return iter(())
     if not pattern.endswith("%%"):
-        return iter(_stated(_matches(pattern), lstat))
+        return iter(_stated(_matches(pattern), stat))
     base = pattern[:-2]
     if base.endswith("/"):
         tops, found = [base], []
     else:
         tops = _glob(base + "%")
-        found = _stated([(top, parent(top)) for top in tops], lstat)
+        found = _stated([(top, parent(top)) for top in tops], stat)
     walks = (glob_walk(top.rstrip("/") or "/") for top in tops
              if top.endswith("/") and not os.path.islink(top.rstrip("/") or "/"))
-    if not lstat:
-        walks = (((path, directory) for path, directory, _ in walk) for walk in walks)
+    if not stat:
+        walks = (((path, directory) for path, directory, _, _ in walk) for walk in walks)
     return itertools.chain(found, itertools.chain.from_iterable(walks))
 
 
@@ -152,20 +165,20 @@ def listing(directory):
     return [(os.path.join(directory, name), directory) for name in sorted(_os.list_dir(directory))]
 
 
-def requested(context, path_column="path", directory_column="directory", lstat=False):
-    """(path, directory) for every path a file-like table's constraints name (see `lstat` above).
+def requested(context, path_column="path", directory_column="directory", stat=False):
+    """(path, directory) for every path a file-like table's constraints name (see `stat` above).
 
     Sources: `path =`, `path LIKE`, `directory =` and `directory LIKE`; a path named by
     several of them is listed once.
     """
     named = [(path, parent(path)) for path in context.equals(path_column) or () if isinstance(path, str)]
-    sources = [_stated(named, lstat)]
-    sources += [expand(pattern, lstat) for pattern in context.patterns(path_column) if isinstance(pattern, str)]
+    sources = [_stated(named, stat)]
+    sources += [expand(pattern, stat) for pattern in context.patterns(path_column) if isinstance(pattern, str)]
     directories = list(context.equals(directory_column) or ())
     for pattern in context.patterns(directory_column):
         if isinstance(pattern, str):
             directories.extend(path for path, _ in expand(pattern))
-    sources += [_stated(listing(directory), lstat) for directory in directories]
+    sources += [_stated(listing(directory), stat) for directory in directories]
     sources = [source for source in sources if source != []]
     if len(sources) == 1:
         return sources[0]
