@@ -135,7 +135,15 @@ def test_a_pattern_the_walk_answers_exactly_is_not_checked_again_and_gives_the_s
         sql = "SELECT * FROM file WHERE path LIKE '%s'" % (pattern % tree)
         assert likes_checked(engine, sql) == 0, sql
         assert likes_checked(checked, sql) == 1, sql
-        assert sorted(engine.query(sql)[1]) == sorted(checked.query(sql)[1]) != [], sql
+        assert without_atime(engine.query(sql)) == without_atime(checked.query(sql)) != [], sql
+
+
+def without_atime(result):
+    """The rows, sorted, without atime: the first query's read of a new directory moves its atime (relatime)."""
+    names, rows = result
+    keep = [i for i, name in enumerate(names) if name != "atime"]
+    assert len(keep) == len(names) - 1
+    return sorted(tuple(row[i] for i in keep) for row in rows)
 
 
 def test_a_pattern_the_walk_may_answer_loosely_is_still_checked(query, engine, tree):
