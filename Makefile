@@ -103,8 +103,8 @@ test-faults: venv
 
 # Not part of `make test`: the timing-sensitive files with two busy loops beside them (nice 0, as
 # a noisy CI neighbour), to prove they depend on what the agent does, not on how busy the machine is
-LOAD_TESTS ?= tests/agent/test_watchdog.py tests/agent/test_daemon_crash.py tests/agent/test_profile.py \
-  tests/agent/test_tables_processes.py tests/agent/faults
+LOAD_TESTS ?= tests/agent/test_watchdog.py tests/agent/test_watchdog_parts.py tests/agent/test_scheduler.py \
+  tests/agent/test_daemon_crash.py tests/agent/test_profile.py tests/agent/test_tables_processes.py tests/agent/faults
 test-load: venv
 	@busy=(); for _ in 1 2; do (while :; do :; done) & busy+=($$!); done; \
 	  trap 'kill $${busy[*]}' EXIT; \
