@@ -1,6 +1,8 @@
 """Shared fixtures for the agent tests: one engine over the real tables of this machine, a made-up
 host for the tables this machine leaves empty, and the guard against loops over no rows."""
 
+import logging
+
 import pytest
 
 import tablecheck
@@ -26,6 +28,19 @@ def fake_host(tmp_path, monkeypatch):
     host = Host(tmp_path / "host", monkeypatch)
     yield host
     host.close()
+
+
+@pytest.fixture(autouse=True)
+def agent_logger_restored():
+    """The "pyosquery" logger as it was before the test: status.setup() (the daemon's status log)
+    stops propagation to the root logger, where caplog listens, and installs file handlers."""
+    logger = logging.getLogger("pyosquery")
+    saved = logger.propagate, logger.level, list(logger.handlers)
+    yield
+    logger.propagate, logger.level = saved[0], saved[1]
+    for handler in [h for h in logger.handlers if h not in saved[2]]:
+        logger.removeHandler(handler)
+        handler.close()
 
 
 @pytest.hookimpl(wrapper=True)

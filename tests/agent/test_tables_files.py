@@ -4,6 +4,7 @@ import hashlib
 import os
 import subprocess
 
+import apsw
 import pytest
 
 from pyosquery.sql.engine import Engine
@@ -121,6 +122,11 @@ def likes_checked(engine, sql):
     return sum(1 for row in engine.explain(sql, query_plan=False) if row[1] == "Function" and "like" in str(row[5]))
 
 
+# SQLite 3.51 (in the newest apsw for Python 3.9) codes its LIKE check even when told to omit it:
+# there the rows are the same and only the saving is absent; 3.54 (the main venv's) leaves it out
+OMIT_HONOURED = tuple(map(int, apsw.sqlite_lib_version().split("."))) >= (3, 54)
+
+
 def test_a_pattern_the_walk_answers_exactly_is_not_checked_again_and_gives_the_same_rows(engine, tree):
     # SQLite re-checks a pushed LIKE on every row (one call into Python per row) unless the
     # generator's rows match it by construction; then the rows must be the same as with the check
@@ -133,7 +139,8 @@ def test_a_pattern_the_walk_answers_exactly_is_not_checked_again_and_gives_the_s
     checked = Engine(generators={"file": tuple_rows(unchecked)})
     for pattern in ("%s/%%%%", "%s/%%", "%s/a%%%%", "%s/a%%", "%s/a_b/%%%%", "%s/a/deep/two.conf%%"):
         sql = "SELECT * FROM file WHERE path LIKE '%s'" % (pattern % tree)
-        assert likes_checked(engine, sql) == 0, sql
+        if OMIT_HONOURED:
+            assert likes_checked(engine, sql) == 0, sql
         assert likes_checked(checked, sql) == 1, sql
         assert without_atime(engine.query(sql)) == without_atime(checked.query(sql)) != [], sql
 
