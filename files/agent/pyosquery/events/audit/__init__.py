@@ -1,0 +1,1 @@
+"""The audit netlink publisher (auditeventpublisher): process_events and socket_events."""
