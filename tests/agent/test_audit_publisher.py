@@ -75,8 +75,7 @@ def test_exec_of_a_known_binary_appears_with_pid_parent_uid_and_cmdline(running,
     program = tmp_path / "known-binary"
     shutil.copy("/bin/true", str(program))
     # "two words" holds a space: the kernel hex-encodes that argument, the row shows it decoded
-    child = subprocess.run([str(program), "two words", "--flag=1"], cwd=str(tmp_path), check=True)
-    del child
+    subprocess.run([str(program), "two words", "--flag=1"], cwd=str(tmp_path), check=True)
     found = sink.wait("process_events", lambda row: row["path"] == str(program))
     assert len(found) == 1, sink.rows["process_events"][-5:]
     row = found[0]
@@ -125,7 +124,7 @@ HOLDER = textwrap.dedent("""
 
 
 
-def test_another_holder_gives_a_clear_error_then_kill_9_frees_the_socket(kernel, tmp_path, caplog):
+def test_another_holder_gives_a_clear_error_then_kill_9_frees_the_socket(kernel, tmp_path):
     holder = subprocess.Popen([sys.executable, "-c", HOLDER % AGENT], stdout=subprocess.PIPE, text=True)
     try:
         assert holder.stdout.readline().strip() == "holding"

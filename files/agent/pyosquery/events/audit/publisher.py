@@ -61,7 +61,7 @@ class AuditPublisher:
             self.kernel_lost = self.sock.status()["lost"]
         except (OSError, ValueError, control.TakeError) as exc:
             self._release()
-            raise PublisherError("%s: %s" % (self.name, exc)) from None
+            raise PublisherError(str(exc)) from None
         for warning in self.control.warnings:
             LOG.warning("%s: %s", self.name, warning)
         self.stopping.clear()

@@ -1,0 +1,224 @@
+"""Audit benchmark: the agent's audit publisher against Debian's auditd on the same audit stream.
+
+A load generator launches /bin/true at a fixed rate (500 a second by default) for a turn; the
+agent (its publisher in a process of its own, or with --daemon the real pyosqueryd with a
+scheduled process_events query) and auditd (`auditd -n`, its default config, logging to
+/var/log/audit/audit.log) take turns holding the kernel's audit socket, since only one process
+may. Both turns use the same rules (execve, b64 and b32), backlog_limit and backlog_wait_time=0.
+Reported: the consumer's CPU (all threads) and peak resident memory, the kernel's lost-record
+count, and for the agent the rows it emitted against the launches.
+
+Root only; installs auditd with apt when missing (Docker's policy-rc.d keeps apt from starting
+it). Every turn checks the socket is free afterwards, and the end restores the rules, `enabled`,
+backlog settings and the receiver as they were. Not part of `make test`.
+
+    .venv/bin/python benchmarks/bench_audit.py [--seconds 60] [--rate 500] [--turns 2] [--max-rate]
+"""
+
+import argparse
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import textwrap
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from procs import process_cpu_seconds  # noqa: E402  pylint: disable=wrong-import-position
+from report import publish  # noqa: E402  pylint: disable=wrong-import-position
+
+from pyosquery.events.audit import netlink, rules  # noqa: E402  pylint: disable=wrong-import-position
+
+BACKLOG_LIMIT = 4096
+LAUNCHER = textwrap.dedent("""
+    import os, sys, time
+    rate, seconds = float(sys.argv[1]), float(sys.argv[2])
+    start, launched, live = time.monotonic(), 0, 0
+    while time.monotonic() - start < seconds:
+        due = int((time.monotonic() - start) * rate)
+        while launched < due:
+            os.posix_spawn("/bin/true", ["/bin/true", "audit-bench"], {})
+            launched, live = launched + 1, live + 1
+        while live and os.waitpid(-1, os.WNOHANG)[0]:
+            live -= 1
+        time.sleep(0.002)
+    while live:
+        os.waitpid(-1, 0)
+        live -= 1
+    print(launched)
+""")
+PUBLISHER = textwrap.dedent("""
+    import signal, sys, threading
+    from pyosquery.flags.values import Values
+    from pyosquery.events.audit.publisher import AuditPublisher
+    values = Values()
+    for name, value in (("disable_audit", False), ("audit_allow_config", True),
+                        ("audit_backlog_limit", %d)):
+        values.set(name, value)
+    seen = [0]
+    def emit(table, rows):
+        seen[0] += sum(1 for row in rows if row["cmdline"] == "/bin/true audit-bench")
+    publisher = AuditPublisher(values, emit, state_path=sys.argv[1])
+    publisher.start()
+    print("started", flush=True)
+    done = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: done.set())
+    done.wait()
+    publisher.stop()
+    print(seen[0], publisher.counts()["lost"], flush=True)
+""" % BACKLOG_LIMIT)
+
+
+def peak_rss_mb(pid):
+    with open("/proc/%d/status" % pid, encoding="ascii") as handle:
+        for line in handle:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024.0
+    return 0.0
+
+
+def holder(sock):
+    pid = sock.status()["pid"]
+    return pid if pid and os.path.exists("/proc/%d" % pid) else 0
+
+
+def wait_holder(sock, pid, timeout=10.0):
+    deadline = time.monotonic() + timeout
+    while sock.status()["pid"] != pid:
+        if time.monotonic() > deadline:
+            raise SystemExit("pid %d did not take the audit socket within %d s" % (pid, timeout))
+        time.sleep(0.05)
+
+
+def measure(sock, pid, rate, seconds):
+    """Run the launcher while `pid` holds the socket: (launched, CPU %, peak MB, kernel lost)."""
+    lost, cpu = sock.status()["lost"], process_cpu_seconds(pid)
+    launcher = subprocess.run([sys.executable, "-c", LAUNCHER, str(rate), str(seconds)],
+                              stdout=subprocess.PIPE, text=True, check=True)
+    time.sleep(1.0)  # the consumer drains what is queued
+    cpu = process_cpu_seconds(pid) - cpu
+    return (int(launcher.stdout), cpu / seconds * 100.0, peak_rss_mb(pid), sock.status()["lost"] - lost)
+
+
+def stop(proc, sock):
+    proc.send_signal(signal.SIGTERM)
+    out = proc.communicate(timeout=30)[0]
+    if holder(sock):
+        raise SystemExit("the audit socket is still held by pid %d after a turn" % holder(sock))
+    return out
+
+
+def agent_turn(sock, rate, seconds, state):
+    proc = subprocess.Popen([sys.executable, "-c", PUBLISHER, state], stdout=subprocess.PIPE, text=True)
+    try:
+        if proc.stdout.readline().strip() != "started":
+            raise SystemExit("the agent's publisher did not start")
+        wait_holder(sock, proc.pid)
+        result = measure(sock, proc.pid, rate, seconds)
+    finally:
+        out = stop(proc, sock)
+    return result + (int(out.split()[0]),)
+
+
+def auditd_turn(sock, rate, seconds):
+    """auditd with its default config; the rules and settings the agent would set, set by us."""
+    added = configure(sock)
+    try:
+        proc = subprocess.Popen(["auditd", "-n"], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        try:
+            wait_holder(sock, proc.pid)
+            result = measure(sock, proc.pid, rate, seconds)
+        finally:
+            stop(proc, sock)
+    finally:
+        for rule in added:
+            sock.delete_rule(rule.data, str(rule))
+    return result + (None,)
+
+
+def configure(sock):
+    class Flags:  # the agent's defaults: process events only
+        audit_allow_process_events, audit_allow_sockets = True, False
+    sock.set_status(enabled=1, backlog_limit=BACKLOG_LIMIT, backlog_wait_time=0)
+    added = []
+    for rule in rules.wanted_rules(Flags):
+        sock.add_rule(rule.data, str(rule))
+        added.append(rule)
+    return added
+
+
+def ensure_auditd():
+    if shutil.which("auditd"):
+        return
+    env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+    subprocess.run(["apt-get", "install", "-y", "-q", "--no-install-recommends", "auditd"], check=True, env=env)
+    if not os.path.exists("/usr/sbin/policy-rc.d"):
+        print("note: no policy-rc.d: apt may have started auditd; it is stopped below if so")
+
+
+def restore(sock, before, rules_before):
+    """Put the kernel's audit state back as it was before the benchmark."""
+    for rule in sock.list_rules():
+        if rule not in rules_before:
+            sock.delete_rule(rule, "left by the benchmark")
+    sock.set_status(enabled=before["enabled"], backlog_limit=before["backlog_limit"],
+                    backlog_wait_time=before["backlog_wait_time"])
+    if sock.status()["pid"] == os.getpid():
+        sock.set_status(pid=0)
+
+
+def row(side, rate, result):
+    launched, cpu, peak, lost, seen = result
+    return (side, "%d/s" % rate, str(launched), "%.1f" % cpu, "%.1f" % peak, str(lost),
+            "-" if seen is None else str(seen))
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--seconds", type=float, default=60)
+    parser.add_argument("--rate", type=int, default=500)
+    parser.add_argument("--turns", type=int, default=2)
+    parser.add_argument("--max-rate", action="store_true", help="then raise the rate until the agent loses events")
+    args = parser.parse_args()
+    if os.geteuid() != 0:
+        raise SystemExit("bench_audit: needs root (the audit socket)")
+    ensure_auditd()
+    sock = netlink.AuditSocket()
+    if holder(sock):
+        raise SystemExit("bench_audit: pid %d holds the audit socket; stop it first" % holder(sock))
+    before, rules_before = sock.status(), sock.list_rules()
+    state = os.path.join(tempfile.mkdtemp(prefix="bench-audit-"), "state.json")
+    results, cpu = [], {"agent": [], "auditd": []}
+    try:
+        for _ in range(args.turns):
+            for side in ("agent", "auditd"):
+                result = agent_turn(sock, args.rate, args.seconds, state) if side == "agent" \
+                    else auditd_turn(sock, args.rate, args.seconds)
+                cpu[side].append(result[1])
+                results.append(row(side, args.rate, result))
+                print(results[-1], flush=True)
+        rate = args.rate
+        while args.max_rate and rate < 8000:
+            rate *= 2
+            result = agent_turn(sock, rate, min(args.seconds, 20), state)
+            results.append(row("agent", rate, result))
+            print(results[-1], flush=True)
+            if result[3] or result[4] < result[0]:
+                break
+    finally:
+        restore(sock, before, rules_before)
+        left = holder(sock)
+        sock.close()
+    ratios = [ours / theirs for ours, theirs in zip(cpu["agent"], cpu["auditd"]) if theirs]
+    results.append(("CPU ratio agent/auditd", "", "", "%.2f-%.2f" % (min(ratios), max(ratios)) if ratios else "-",
+                    "", "", "target <= 1.5"))
+    publish("audit", ("consumer", "rate", "launched", "CPU % of a core", "peak RSS MB",
+                      "kernel lost records", "rows emitted"), results)
+    if left:
+        raise SystemExit("bench_audit: the audit socket is still held by pid %d" % left)
+
+
+if __name__ == "__main__":
+    main()
