@@ -176,7 +176,7 @@ def row(side, rate, result):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", maxsplit=1)[0])
     parser.add_argument("--seconds", type=float, default=60)
     parser.add_argument("--rate", type=int, default=500)
     parser.add_argument("--turns", type=int, default=2)

@@ -18,7 +18,7 @@ import time
 import pytest
 
 import audit_kernel
-from pyosquery.events.audit import netlink, publisher
+from pyosquery.events.audit import publisher
 from pyosquery.flags.values import Values
 
 AGENT = os.path.join(os.path.dirname(__file__), "..", "..", "files", "agent")
@@ -120,8 +120,6 @@ HOLDER = textwrap.dedent("""
     print("holding", flush=True)
     time.sleep(60)
 """)
-
-
 
 
 def test_another_holder_gives_a_clear_error_then_kill_9_frees_the_socket(kernel, tmp_path):
