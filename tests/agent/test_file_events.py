@@ -129,8 +129,9 @@ def test_a_wildcard_in_the_last_part_keeps_the_names_it_matches(fim, tmp_path):
 
 def test_a_new_subdirectory_is_watched_and_what_was_written_in_it_at_once_is_kept(fim, tmp_path):
     publisher, sink, _ = fim({"file_paths": {"tree": [str(tmp_path) + "/%%"]}})
-    (tmp_path / "new" / "deeper").mkdir(parents=True)
-    write(tmp_path / "new" / "deeper" / "first")     # likely before the watch on "deeper" took
+    with publisher._lock:       # pylint: disable=protected-access  # the reader waits: no watch below yet
+        (tmp_path / "new" / "deeper").mkdir(parents=True)
+        write(tmp_path / "new" / "deeper" / "first")
     sink.wait(tmp_path / "new", "CREATED")
     sink.wait(tmp_path / "new" / "deeper" / "first", "CREATED")
     write(tmp_path / "new" / "deeper" / "later")
@@ -138,6 +139,11 @@ def test_a_new_subdirectory_is_watched_and_what_was_written_in_it_at_once_is_kep
     assert str(tmp_path / "new" / "deeper") + "/" in publisher.watched()
     created = [path for action, path in sink.actions() if action == "CREATED"]
     assert len(created) == len(set(created)), "an entry reported twice: %s" % created
+    # had "first" been created between the watch and the listing, its own IN_CREATE would follow: dropped
+    wd = publisher.watched()[str(tmp_path / "new" / "deeper") + "/"]
+    late = inotify_kernel.HEADER.pack(wd, inotify_kernel.IN_CREATE, 0, 8) + b"first\0\0\0"
+    with publisher._lock:       # pylint: disable=protected-access
+        assert publisher._dispatch(late) == []          # pylint: disable=protected-access
 
 
 def test_a_removed_directory_loses_its_watch(fim, tmp_path):
@@ -181,6 +187,29 @@ def test_file_accesses_reports_opens_and_reads_only_for_its_categories(fim, tmp_
     assert sink.actions(tmp_path / "plain" / "file") == []
 
 
+def test_a_directory_in_two_categories_reports_accesses_only_to_the_one_in_file_accesses(fim, tmp_path):
+    write(tmp_path / "file", "content")
+    _, sink, _ = fim({"file_paths": {"audit": [str(tmp_path)], "changes": [str(tmp_path) + "/%"]},
+                      "file_accesses": ["audit"]})
+    with open(str(tmp_path / "file"), encoding="ascii") as handle:
+        handle.read()
+    write(tmp_path / "marker")
+    sink.wait(tmp_path / "marker", "UPDATED", category="changes")
+    assert {row["category"] for row in sink.rows if row["action"] in ("OPENED", "ACCESSED")} == {"audit"}
+
+
+def _kernel_watches():
+    """How many inotify watches this process holds (the kernel's own count, from fdinfo)."""
+    count = 0
+    for fd in os.listdir("/proc/self/fdinfo"):
+        try:
+            with open("/proc/self/fdinfo/" + fd, encoding="ascii") as handle:
+                count += handle.read().count("inotify wd:")
+        except OSError:
+            pass
+    return count
+
+
 def test_bad_globs_and_categories_are_named_in_warnings(fim, tmp_path):
     _, _, warnings = fim({"file_paths": {"homes": ["relative/%", str(tmp_path / "missing") + "/%%", ""],
                                          "etc": [str(tmp_path) + "/%%/x"]},
@@ -197,7 +226,7 @@ def test_a_reload_replaces_the_watches(fim, tmp_path):
         (tmp_path / name).mkdir()
     publisher, sink, _ = fim({"file_paths": {"c": [str(tmp_path / "first") + "/%%"]}})
     assert publisher.configure({"file_paths": {"c": [str(tmp_path / "second") + "/%%"]}}) == []
-    assert list(publisher.watched()) == [str(tmp_path / "second") + "/"]
+    assert list(publisher.watched()) == [str(tmp_path / "second") + "/"] and _kernel_watches() == 1
     write(tmp_path / "first" / "old")
     write(tmp_path / "second" / "new")
     sink.wait(tmp_path / "second" / "new", "CREATED")

@@ -24,7 +24,7 @@ from pyosquery.tables.files import MODES
 LOG = logging.getLogger("pyosquery.events.inotify")
 HASH_SHARE = 0.2            # hashing may take this share of one core, averaged over a few seconds
 HASH_BURST = 1.0            # seconds of hashing allowed at once (a big file, a short burst)
-CHUNK = 1 << 16
+CHUNK = 1 << 16             # read at once; a larger file is read in pieces of this size
 NO_STAT = (None,) * 8       # inode uid gid mode size atime mtime ctime of a file that is gone
 NOT_HASHED = (None, None, None, 0)
 HASH_FAILED = ("", "", "", -1)
@@ -40,10 +40,14 @@ def _stat(path):
 
 
 def _digests(path, buffer):
-    hashers = (hashlib.md5(), hashlib.sha1(), hashlib.sha256())
-    view = memoryview(buffer)
-    fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC | os.O_NONBLOCK)
+    """(md5, sha1, sha256, 1) of a file's content; a small file (most written ones) in one read."""
+    fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC | os.O_NONBLOCK)   # never blocks: a FIFO put in its place
     try:
+        data = os.read(fd, CHUNK)
+        if len(data) < CHUNK:
+            return hashlib.md5(data).hexdigest(), hashlib.sha1(data).hexdigest(), hashlib.sha256(data).hexdigest(), 1
+        hashers = (hashlib.md5(data), hashlib.sha1(data), hashlib.sha256(data))
+        view = memoryview(buffer)
         while True:
             size = os.readv(fd, [buffer])
             if not size:

@@ -1,7 +1,9 @@
 """The inotify publisher: `file_events` rows for the config's file_paths, as osquery's (events/linux/inotify.cpp).
 
-One daemon thread sleeps in poll() on the inotify descriptor (and a pipe that wakes it to stop),
-reads the queue in large batches and emits each batch's rows at once. All watch state is
+One daemon thread sleeps in poll() on the inotify descriptor (and a pipe that wakes it to stop);
+woken, it lets the queue fill for BATCH_WAIT, then reads it in one call and emits that batch's rows
+at once: under a write storm a batch holds thousands of events, the kernel merges a file's repeated
+IN_MODIFY, and a path is stat'ed and hashed once per batch. All watch state is
 guarded by one lock, taken once per batch and by configure().
 
 Actions are osquery's: the lowest event bit of an event names it (IN_MODIFY and IN_CLOSE_WRITE
@@ -33,7 +35,8 @@ except ImportError:     # until the events hub lands (events/__init__.py)
 
 LOG = logging.getLogger("pyosquery.events.inotify")
 TABLE = "file_events"
-READ_SIZE = 1 << 18         # bytes read from the queue at once: about 8,000 events with short names
+READ_SIZE = 1 << 20         # bytes read from the queue at once: about 30,000 events with short names
+BATCH_WAIT = 0.05           # seconds between the first event and the read: the kernel queue holds 16,384
 SCAN_MEMORY = 2.0           # seconds a listed entry's own IN_CREATE is awaited (to drop the duplicate)
 
 # osquery's kMaskActions in its map order: the lowest bit set names the action
@@ -209,12 +212,14 @@ class InotifyPublisher:     # pylint: disable=too-many-instance-attributes  # on
     # -- events (the thread) --
 
     def _run(self):
-        poller = select.poll()
+        poller, waker = select.poll(), select.poll()
         poller.register(self._fd, select.POLLIN)
-        poller.register(self._wake[0], select.POLLIN)
+        for each in (poller, waker):
+            each.register(self._wake[0], select.POLLIN)
         while True:
-            ready = poller.poll()
-            if any(fd == self._wake[0] for fd, _ in ready):
+            if any(fd == self._wake[0] for fd, _ in poller.poll()):
+                return
+            if waker.poll(BATCH_WAIT * 1000):      # let a burst gather: one read, one stat and hash per path
                 return
             try:
                 data = os.read(self._fd, READ_SIZE)

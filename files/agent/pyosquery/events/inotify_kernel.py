@@ -46,7 +46,7 @@ class InotifyError(OSError):
     """An inotify call failed; str() names the path and, for a limit, the sysctl and its value."""
 
     def __str__(self):
-        return self.strerror
+        return str(self.strerror)
 
 
 def limit(name, directory=LIMITS_DIR):
