@@ -159,7 +159,9 @@ def main():
                      "%d-%d" % (min(r[5] for r in runs), max(r[5] for r in runs)) if name == "pyosquery" else "-"])
     ours = [r[2] / r[3] for r in results["pyosquery"] if r[3]]
     peer = [r[2] / r[3] for r in results["inotifywait"] if r[3]]
-    ratios = sorted(a / b for a, b in zip(ours, peer))
+    ratios = sorted(a / b for a, b in zip(ours, peer))     # round by round
+    rows.append(["pyosquery / inotifywait, CPU per event", "", "", "", "",
+                 "%.2f-%.2fx" % (ratios[0], ratios[-1]) if ratios else "-", "", ""])
     publish("file-events", ["watcher", "writes/s", "writer CPU ms/s", "watcher CPU ms/s", "events",
                             "watcher CPU ms per 1,000 events", "queue overflows", "rows hashed"], rows)
     print(json.dumps({"pyosquery_vs_inotifywait_cpu_per_event": ratios}))
