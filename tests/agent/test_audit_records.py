@@ -2,7 +2,8 @@
 
 import struct
 
-from pyosquery.events.audit import assembler, records, rules, sockaddr
+from pyosquery.events.audit import assembler, publisher, records, rows, rules, sockaddr
+from pyosquery.flags.values import Values
 
 
 def datagram(kind, text):
@@ -56,3 +57,47 @@ def test_rules_follow_the_flags_and_name_their_syscalls():
                                             "-a always,exit -F arch=b32 -S 11,358"]
     assert len(made[0].data) == rules.RULE.size == 1040
     assert rules.syscall_names("x86_64")[("c000003e", 42)] == "connect"
+
+
+def socket_event(syscall, outcome, saddr="0200BEC77F0000010000000000000000"):
+    return assembler.Event([
+        datagram(records.SYSCALL, 'audit(1700000000.100:9): arch=c000003e syscall=%d %s a0=1a pid=7 auid=1000 '
+                                  'exe="/usr/bin/curl"' % (syscall, outcome)),
+        datagram(records.SOCKADDR, "audit(1700000000.100:9): saddr=%s" % saddr),
+    ])
+
+
+def flag_values(**changed):
+    values = Values()
+    for name, value in changed.items():
+        values.set(name, value)
+    return values
+
+
+def test_socket_rows_follow_the_socket_flags():
+    connect, accept = 42, 43
+    row = rows.socket_row(socket_event(connect, "success=yes exit=0"), "connect", 0, flag_values())
+    assert (row["action"], row["fd"], row["remote_port"], row["status"]) == ("connect", "26", 48839, "succeeded")
+    failed = socket_event(connect, "success=no exit=-111")
+    assert rows.socket_row(failed, "connect", 0, flag_values()) is None
+    assert rows.socket_row(failed, "connect", 0, flag_values(audit_allow_failed_socket_events=True))["status"] == "failed"
+    pending = socket_event(connect, "success=no exit=-115")
+    assert rows.socket_row(pending, "connect", 0, flag_values())["status"] == "in_progress"
+    nobody = socket_event(accept, "success=no exit=-11")
+    assert rows.socket_row(nobody, "accept", 0, flag_values()) is None
+    assert rows.socket_row(nobody, "accept", 0, flag_values(audit_allow_null_accept_socket_events=True))["status"] \
+        == "no_client"
+    assert rows.socket_row(socket_event(accept, "success=yes exit=5"), "accept", 0,
+                           flag_values(audit_allow_accept_socket_events=False)) is None
+    unix = socket_event(connect, "success=yes exit=0", saddr="01002F72756E2F782E736F636B00")
+    assert rows.socket_row(unix, "connect", 0, flag_values()) is None
+    assert rows.socket_row(unix, "connect", 0, flag_values(audit_allow_unix=True))["socket"] == "/run/x.sock"
+
+
+def test_an_unreadable_event_is_skipped_and_counted_not_fatal():
+    made = publisher.AuditPublisher(flag_values(disable_audit=False, audit_allow_sockets=True), None)
+    made.syscalls = rules.syscall_names("x86_64")
+    batch = {"process_events": [], "socket_events": []}
+    garbage = [datagram(records.SYSCALL, "audit(1700000000.100:9): arch=c000003e syscall=42 success=yes a0=zz pid=7")]
+    assert made._rows(garbage, batch) == 0  # pylint: disable=protected-access
+    assert made.malformed == 1 and batch["socket_events"] == []

@@ -43,6 +43,8 @@ class AuditPublisher:
         self.unreported = 0        # lost records not yet in a warning
         self.last_warning = 0.0
         self.lost_why = ""
+        self.taken = False         # another process took the audit socket from us
+        self.malformed = 0         # events skipped as unreadable (logged at debug level)
 
     def wanted(self):
         return not self.values.disable_audit
@@ -122,7 +124,7 @@ class AuditPublisher:
             elif kind == records.EOE:
                 group = pending.end(records.stamp(data)[0])
                 if group:
-                    size += self._rows(assembler.Event(group), batch)
+                    size += self._rows(group, batch)
                     if size >= BATCH_ROWS:
                         size, flushed = self._flush(batch)
             elif kind == netlink.AUDIT_GET:
@@ -141,8 +143,16 @@ class AuditPublisher:
         poller.poll(BATCH_SECONDS * 500 if size else 250)
         return size, flushed, polled
 
-    def _rows(self, event, batch):
+    def _rows(self, group, batch):
         """Add the event's row to its table's batch; returns 1 when a row was made."""
+        try:
+            return self._row(assembler.Event(group), batch)
+        except (ValueError, KeyError, IndexError) as exc:  # a record we cannot read: skip that event only
+            self.malformed += 1
+            LOG.debug("%s: unreadable audit event skipped: %s", self.name, exc)
+            return 0
+
+    def _row(self, event, batch):
         syscall = event.syscall
         name = self.syscalls.get((syscall.get("arch"), records.number(syscall.get("syscall"), -1)))
         row = None
@@ -178,12 +188,14 @@ class AuditPublisher:
             self._lost(status["lost"] - self.kernel_lost, "the kernel lost audit records (backlog_limit=%d)"
                        % status["backlog_limit"])
         self.kernel_lost = status["lost"]
-        if status["pid"] != os.getpid():
-            LOG.warning("%s: the audit socket was taken by %s", self.name,
-                        control.holder_message(status["pid"]) if status["pid"] else "nobody (pid 0)")
-            if self.values.audit_persist:
-                self.sock.send(netlink.AUDIT_SET, netlink.STATUS.pack(
-                    netlink.STATUS_PID, 0, 0, os.getpid(), 0, 0, 0, 0, 0, 0), netlink.NLM_F_REQUEST)
+        taken = status["pid"] != os.getpid()
+        if taken and not self.taken:  # said once when it happens, not at every poll
+            LOG.warning("%s: lost the audit socket: %s", self.name, control.holder_message(status["pid"])
+                        if status["pid"] else "the kernel shows no receiver (pid 0)")
+        if taken and self.values.audit_persist:
+            self.sock.send(netlink.AUDIT_SET, netlink.STATUS.pack(
+                netlink.STATUS_PID, 0, 0, os.getpid(), 0, 0, 0, 0, 0, 0), netlink.NLM_F_REQUEST)
+        self.taken = taken
 
     def _lost(self, count, why):
         self.counters["lost"] += count
