@@ -39,7 +39,12 @@ LAUNCHER = textwrap.dedent("""
     while time.monotonic() - start < seconds:
         due = int((time.monotonic() - start) * rate)
         while launched < due:
-            os.posix_spawn("/bin/true", ["/bin/true", "audit-bench"], {})
+            try:
+                os.posix_spawn("/bin/true", ["/bin/true", "audit-bench"], {})
+            except BlockingIOError:  # out of pids or processes: reap one, then go on
+                os.waitpid(-1, 0)
+                live -= 1
+                continue
             launched, live = launched + 1, live + 1
         while live and os.waitpid(-1, os.WNOHANG)[0]:
             live -= 1
@@ -169,10 +174,10 @@ def restore(sock, before, rules_before):
         sock.set_status(pid=0)
 
 
-def row(side, rate, result):
+def row(side, rate, seconds, result):
     launched, cpu, peak, lost, seen = result
-    return (side, "%d/s" % rate, str(launched), "%.1f" % cpu, "%.1f" % peak, str(lost),
-            "-" if seen is None else str(seen))
+    return (side, "%d/s (%d/s reached)" % (rate, launched / seconds), str(launched), "%.1f" % cpu, "%.1f" % peak,
+            str(lost), "-" if seen is None else str(seen))
 
 
 def main():
@@ -197,16 +202,16 @@ def main():
                 result = agent_turn(sock, args.rate, args.seconds, state) if side == "agent" \
                     else auditd_turn(sock, args.rate, args.seconds)
                 cpu[side].append(result[1])
-                results.append(row(side, args.rate, result))
+                results.append(row(side, args.rate, args.seconds, result))
                 print(results[-1], flush=True)
         rate = args.rate
         while args.max_rate and rate < 8000:
             rate *= 2
             result = agent_turn(sock, rate, min(args.seconds, 20), state)
-            results.append(row("agent", rate, result))
+            results.append(row("agent", rate, min(args.seconds, 20), result))
             print(results[-1], flush=True)
-            if result[3] or result[4] < result[0]:
-                break
+            if result[3] or result[4] < result[0] or result[0] < 0.9 * rate * min(args.seconds, 20):
+                break  # lost events, or the launcher could not keep the rate on this machine
     finally:
         restore(sock, before, rules_before)
         left = holder(sock)
