@@ -30,9 +30,9 @@ OSQUERY_FLAGFILE = """# fleet-wide osquery flags
 --logger_kafka_topic=osquery_base
 --host_identifier=hostname
 """
-IGNORED = ("audit_allow_config", "audit_persist", "audit_allow_process_events", "disable_audit", "events_expiry",
-           "events_max", "disable_events", "tls_hostname", "tls_server_certs", "enroll_tls_endpoint", "aws_region",
-           "aws_firehose_stream", "logger_kafka_brokers", "logger_kafka_topic")
+IGNORED = ("audit_allow_config", "audit_persist", "audit_allow_process_events", "disable_audit", "tls_hostname",
+           "tls_server_certs", "enroll_tls_endpoint", "aws_region", "aws_firehose_stream", "logger_kafka_brokers",
+           "logger_kafka_topic")
 
 
 def run(command, *args, timeout=60):

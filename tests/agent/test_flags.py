@@ -146,7 +146,7 @@ def test_config_options_rules():
     warnings = values.apply_config_options({
         "schedule_splay_percent": 50, "verbose": True, "pack_delimiter": "/", "logger_numerics": "true",
         "config_path": "/other.conf", "no_such_flag": 1, "custom_team": {"a": [1]}, "logger_min_status": 1.0,
-        "events_max": "10", "aws_debug": True})
+        "es_fim_enable_open_events": "true", "aws_debug": True})
     assert values.schedule_splay_percent == 50          # config wins over the command line
     assert values.verbose is True and values.logger_numerics is True
     assert values.pack_delimiter == "/" and values.logger_min_status == 1
@@ -158,7 +158,7 @@ def test_config_options_rules():
         "Cannot set unknown or invalid flag: no_such_flag",
         # accepted, but pyosquery does not act on them yet: one warning each
         "Flag --aws_debug is accepted for osquery compatibility but has no effect in pyosquery",
-        "Flag --events_max is accepted for osquery compatibility but has no effect in pyosquery"]
+        "Flag --es_fim_enable_open_events is accepted for osquery compatibility but has no effect in pyosquery"]
 
 
 def test_config_options_bad_value_changes_nothing():
@@ -230,8 +230,7 @@ def test_real_flagfile_is_accepted_with_one_warning_per_flag_without_effect(tmp_
     warnings = values.no_effect_warnings()
     named = sorted(w.split()[1] for w in warnings)
     assert named == sorted("--" + name for name in (
-        "audit_allow_config", "audit_persist", "audit_allow_sockets", "events_expiry", "events_max",
-        "disable_events", "tls_hostname", "tls_server_certs", "enroll_secret_path", "aws_region",
+        "audit_allow_config", "audit_persist", "audit_allow_sockets", "tls_hostname", "tls_server_certs", "enroll_secret_path", "aws_region",
         "aws_kinesis_stream", "logger_kafka_brokers", "logger_kafka_topic", "utc"))
     assert all(w.endswith("has no effect in pyosquery") for w in warnings)
     assert values.no_effect_warnings() == []        # once each per process

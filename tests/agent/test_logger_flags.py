@@ -50,20 +50,20 @@ def test_min_status_and_min_stderr_filter_the_status_log_and_stderr(daemons):
 
 
 def test_the_shell_shows_warnings_unless_min_status_is_raised():
-    shown = subprocess.run([SHELL, "--events_max=1", "select 1"], capture_output=True, text=True, check=True)
-    assert "Flag --events_max is accepted" in shown.stderr
-    quiet = subprocess.run([SHELL, "--events_max=1", "--logger_min_status=2", "select 1"],
+    shown = subprocess.run([SHELL, "--distributed_interval=1", "select 1"], capture_output=True, text=True, check=True)
+    assert "Flag --distributed_interval is accepted" in shown.stderr
+    quiet = subprocess.run([SHELL, "--distributed_interval=1", "--logger_min_status=2", "select 1"],
                            capture_output=True, text=True, check=True)
     assert quiet.stderr == "" and "| 1 |" in quiet.stdout
 
 
 def test_a_config_flag_without_effect_warns_once_per_process_across_reloads(daemons):
-    config = {"options": {"events_max": 10}, "schedule": {"q": {"query": "SELECT 1 AS a", "interval": 1}}}
+    config = {"options": {"distributed_interval": 10}, "schedule": {"q": {"query": "SELECT 1 AS a", "interval": 1}}}
     daemon = daemons(config, extra_flags=["--disable_watchdog"]).start()
     for loads in (1, 2, 3):
         daemon.wait_for(lambda n=loads: status_log(daemon).count("Config loaded") >= n, "config load %d" % loads)
         if loads < 3:
             daemon.signal(signal.SIGHUP)
     logged = status_log(daemon)
-    assert logged.count("Flag --events_max is accepted for osquery compatibility but has no effect") == 1
-    assert "%s: $.options: Flag --events_max" % daemon.paths["config_path"] in logged
+    assert logged.count("Flag --distributed_interval is accepted for osquery compatibility but has no effect") == 1
+    assert "%s: $.options: Flag --distributed_interval" % daemon.paths["config_path"] in logged

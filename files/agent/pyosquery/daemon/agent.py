@@ -11,7 +11,7 @@ import threading
 import time
 
 from pyosquery import config as config_lib
-from pyosquery import flags
+from pyosquery import events, flags
 from pyosquery.config.atc import AutoTables
 from pyosquery.daemon.identity import Identity, stored_uuid, hardware_uuid
 from pyosquery.logger import status
@@ -46,6 +46,7 @@ class Agent(osquery_tables.Runtime):
         self.server = None
         self.next_refresh = None
         self.started = int(time.time())
+        self.hub = None             # the events hub, made at the first config load unless --disable_events
         osquery_tables.install(self)
 
     # the osquery_* tables
@@ -74,6 +75,9 @@ class Agent(osquery_tables.Runtime):
 
     def extension_infos(self):
         return {} if self.server is None else self.server.registry.infos()
+
+    def event_counts(self):
+        return ({}, {}) if self.hub is None else self.hub.counts()
 
     def watchdog_rows(self):
         """osquery_watchdog: what the watcher passed at spawn, this worker, and the limits in force."""
@@ -113,9 +117,27 @@ class Agent(osquery_tables.Runtime):
         self.config_hash = loaded.hash
         self.config_valid = 1
         self.scheduler.use(PackSet(loaded, self.values))
+        self.configure_events(loaded.data)
         LOG.info("Config loaded: %s (%d queries)", self.values.config_path,
                  len(list(self.scheduler.packs.all_queries())))
         return True
+
+    def configure_events(self, data):
+        """Events: the hub is made at the first load (its options may set disable_events), then
+        every good config reaches the publishers; --disable_events leaves no hub at all."""
+        if self.hub is None and not self.values.disable_events:
+            from pyosquery.events.buffer import store_path   # pylint: disable=import-outside-toplevel
+            from pyosquery.events.hub import Hub   # pylint: disable=import-outside-toplevel
+            self.hub = Hub(self.values, store_path(self.store))
+            events.install(self.hub)
+        if self.hub is not None:
+            self.hub.configure(data)
+
+    def stop_events(self):
+        if self.hub is not None:
+            self.hub.stop()
+            events.install(None)
+            self.hub = None
 
     def between_steps(self, _step):
         """Reload on SIGHUP, and every config_refresh seconds when that is set."""
@@ -208,16 +230,20 @@ class Agent(osquery_tables.Runtime):
     def run(self):
         """Run until stopped; returns the process exit code."""
         self.check_marker()
-        self.load_config()
-        if self.values.config_refresh:
-            self.next_refresh = time.time() + self.values.config_refresh
-        self.start_socket()
-        self.require_extensions()
+        if not self.load_config():
+            self.configure_events({})       # no good config yet: the publishers start without one
         try:
+            if self.hub is not None:
+                self.hub.start()
+            if self.values.config_refresh:
+                self.next_refresh = time.time() + self.values.config_refresh
+            self.start_socket()
+            self.require_extensions()
             self.scheduler.run(self.stop, self.between_steps)
         finally:
             if self.server is not None:
                 self.server.stop()
+            self.stop_events()      # publishers joined: the audit socket and inotify watches go back
             self.store.close()
         return 0
 

@@ -5,11 +5,13 @@ Step `i` starts at the current unix time and goes up by one per step; a query is
 caught up by sleeping less, until the accumulated drift passes schedule_max_drift.
 """
 
+import contextlib
 import logging
 import math
 import threading
 import time
 
+from pyosquery import events
 from pyosquery.logger import results
 from pyosquery.scheduler import diff
 from pyosquery.scheduler.cost import fold, measured
@@ -156,8 +158,11 @@ class Scheduler:
                     self.store.put(MARKER, "")
 
     def _execute(self, query, due, decorations):
+        # --events_optimize: the evented tables see which query runs, and give only its new events
+        optimized = events.scheduled(query.name) if self.values.events_optimize else contextlib.nullcontext()
         try:
-            (names, rows), cost = measured(lambda: self.engine.query(query.sql))
+            with optimized as run:
+                (names, rows), cost = measured(lambda: self.engine.query(query.sql))
         except Exception as error:   # pylint: disable=broad-except  # one bad query must not stop the rest
             LOG.error("Error executing scheduled query %s: %s", query.name, error)
             return
@@ -169,8 +174,12 @@ class Scheduler:
         try:
             if query.snapshot:
                 self.log.snapshots(results.snapshot_lines(item, records, self.values.logger_snapshot_event_type))
+            elif run is not None and run.evented:
+                self._new_events(query, item, records)
             else:
                 self._differential(query, item, records)
+            if run is not None:
+                run.commit()    # logged: the next run starts after these events
         except results.NotWritten:
             pass    # the log reported it; the stored rows stay as they were, so the next run logs the change
         stats = fold(self.stats[query.name], cost, size, time.time())
@@ -206,6 +215,21 @@ class Scheduler:
         else:
             self.log.results([results.batch_line(item, added, logged_removed)])
         self.store.save_results(query.name, query.sql, epoch, counter, records, int(item["now"]))
+
+    def _new_events(self, query, item, records):
+        """osquery's addNewEvents: every row is `added`, nothing is kept to diff against, and the
+        counter goes up by one per logged run, starting at 1 on a new epoch."""
+        if not records:
+            return
+        epoch = item["epoch"]
+        previous = self.store.previous(query.name)
+        counter = previous[2] + 1 if previous is not None and previous[1] == epoch else 1
+        item["counter"] = counter
+        if self.values.logger_event_type:
+            self.log.results(results.event_lines(item, records, []))
+        else:
+            self.log.results([results.batch_line(item, records, [])])
+        self.store.save_results(query.name, query.sql, epoch, counter, [], int(item["now"]))
 
     # osquery_schedule
 

@@ -1,7 +1,8 @@
 """The one planner: turns a table's column flags into SQLite plans (apsw BestIndexObject).
 
 Constraints on `index`, `optimized`, `required` and `additional` columns are handed to the
-generator (`=` and `IN` as sets, LIKE and GLOB as patterns); SQLite re-checks every
+generator (`=` and `IN` as sets, LIKE and GLOB as patterns, ranges on an evented table's
+`time`); SQLite re-checks every
 constraint on the returned rows, so a generator may always return more than asked, except a
 LIKE the generator declares it answers exactly (tables/context.py exact_like) when it is the
 plan's only pushed constraint: that one SQLite is told not to re-check (one call into Python per
@@ -21,6 +22,14 @@ OPERATORS = {
     apsw.SQLITE_INDEX_CONSTRAINT_EQ: EQ,
     apsw.SQLITE_INDEX_CONSTRAINT_LIKE: LIKE,
     apsw.SQLITE_INDEX_CONSTRAINT_GLOB: GLOB,
+}
+# Ranges reach only the columns a generator answers them on with an index: an evented table's
+# `time` (the events buffer's (subscriber, time) index). SQLite still checks them on the rows.
+RANGES = {
+    apsw.SQLITE_INDEX_CONSTRAINT_GT: ">",
+    apsw.SQLITE_INDEX_CONSTRAINT_GE: ">=",
+    apsw.SQLITE_INDEX_CONSTRAINT_LT: "<",
+    apsw.SQLITE_INDEX_CONSTRAINT_LE: "<=",
 }
 
 FULL_SCAN_COST = 1e6
@@ -93,17 +102,21 @@ class Planner:
         self.pushable = {c.name for c in table.columns if c.pushed_down}
         self.additional = {c.name for c in table.columns if c.additional}
         self.required = set(table.required)
+        self.ranged = {"time"} if table.evented else set()
         self.book = PlanBook() if book is None else book
 
     def best_index(self, info):
         pushed, sources, values = [], [], []
         for i in range(info.nConstraint):
-            op = OPERATORS.get(info.get_aConstraint_op(i))
+            code = info.get_aConstraint_op(i)
+            op = OPERATORS.get(code)
             column = info.get_aConstraint_iColumn(i)
-            if op is None or column < 0 or not info.get_aConstraint_usable(i):
+            if column < 0 or not info.get_aConstraint_usable(i):
                 continue
             name = self.names[column]
-            if name not in self.pushable:
+            if op is None and name in self.ranged:
+                op = RANGES.get(code)
+            if op is None or name not in self.pushable:
                 continue
             pushed.append((name, op))
             info.set_aConstraintUsage_argvIndex(i, len(pushed))

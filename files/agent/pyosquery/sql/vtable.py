@@ -3,6 +3,7 @@
 import importlib
 from operator import itemgetter
 
+from pyosquery import events
 from pyosquery.sql.planner import Planner
 from pyosquery.tables.context import QueryContext
 
@@ -15,12 +16,21 @@ def _no_rows(_context):
     return ()
 
 
+def _events_generator(name):
+    def gen_events(context):
+        current = events.current()
+        return () if current is None else current.rows(name, context)
+    return gen_events
+
+
 def load_generator(table):
     """The table's generator function: `gen_<table>` in `pyosquery.tables.<module>`.
 
-    Evented tables have no module: they return no rows until event collection exists,
-    as osquery does with events disabled.
+    Evented tables read the events hub's buffer (no rows when events are off, as osquery with
+    --disable_events); foreign tables have no module and no rows.
     """
+    if table.evented:
+        return _events_generator(table.name)
     if table.module is None:
         return _no_rows
     module = importlib.import_module("pyosquery.tables." + table.module)

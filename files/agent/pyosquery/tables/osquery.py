@@ -49,6 +49,10 @@ class Runtime:
         """uuid -> ExtensionInfo of the extensions registered with this process's socket."""
         return {}
 
+    def event_counts(self):
+        """({publisher: counts}, {subscriber table: counts}) of the running events hub: none here."""
+        return {}, {}
+
 
 _RUNTIME = [Runtime()]
 
@@ -122,13 +126,24 @@ EVENT_PUBLISHERS = {
 
 
 def gen_osquery_events(_context):
-    """The publishers and subscribers behind the declared event tables, all inactive: pyosquery
-    collects no events, as osquery with --disable_events, so a config naming them still loads."""
+    """The publishers and subscribers behind the declared event tables, with the events hub's
+    counts; those it does not run (--disable_events, no publisher here) are listed inactive, as
+    osquery lists them, so a config naming them still loads. `lost` (hidden) is ours: events the
+    kernel, the publisher or the hub's full pending list dropped."""
     from pyosquery.tables.spec import load_tables   # pylint: disable=import-outside-toplevel
-    subscribers = [name for name, table in load_tables().items() if table.evented]
-    idle = {"subscriptions": 0, "events": 0, "refreshes": 0, "active": 0}
-    rows = [dict(idle, name=publisher, publisher=publisher, type="publisher")
-            for publisher in sorted({EVENT_PUBLISHERS.get(name, "") for name in subscribers} - {""})]
-    rows += [dict(idle, name=name, publisher=EVENT_PUBLISHERS.get(name, ""), type="subscriber")
-             for name in subscribers]
+    publishers, subscribers = runtime().event_counts()
+    tables = [name for name, table in load_tables().items() if table.evented]
+    owner = dict(EVENT_PUBLISHERS, **{name: counts["publisher"] for name, counts in subscribers.items()
+                                      if counts["publisher"]})
+    idle = {"subscriptions": 0, "events": 0, "refreshes": 0, "active": 0, "lost": 0}
+    names = sorted(({owner.get(name, "") for name in tables} | set(publishers)) - {""})
+    rows = [dict(idle, name=name, publisher=name, type="publisher", **_known(publishers.get(name, {}), idle))
+            for name in names]
+    rows += [dict(idle, name=name, publisher=owner.get(name, ""), type="subscriber",
+                  **_known(subscribers.get(name, {}), idle)) for name in tables]
     return rows
+
+
+def _known(counts, idle):
+    """The osquery_events counters found in `counts` (a publisher's may hold more)."""
+    return {key: int(counts[key]) for key in idle if key in counts}
