@@ -65,6 +65,7 @@ def test_a_scheduled_query_logs_each_event_once_across_a_restart(daemons):
     rows = {row["name"]: row for row in daemon.query("SELECT name, publisher, events, active, lost FROM osquery_events")}
     assert rows["testpub"]["active"] == "1" and rows["testpub"]["events"] == "3"
     assert rows[TABLE]["publisher"] == "testpub" and rows[TABLE]["events"] == "3" and rows[TABLE]["lost"] == "0"
+    assert WRITER_NAME in threads(worker_pid(daemon))      # what the --disable_events test looks for
 
 
 def test_disable_events_gives_no_rows_no_thread_and_no_publisher(daemons, tmp_path):

@@ -11,6 +11,12 @@ The scheduler says which scheduled query runs through `scheduled(name)` (a conte
 socket's threads never see it), and after logging the rows calls `ScheduledRun.commit()`, which
 saves the last event id read per table: the next run, even after a restart, starts after it.
 
+Expiry is by age: an event older than --events_expiry seconds is deleted at the next batch
+write (or within a minute when idle) and never returned. osquery's documentation words it as
+"expire events_expiry seconds after being queried"; by age, the buffer stays bounded even for a
+table nobody queries, and a scheduled query still sees each event once. 0 means no expiry, and an
+--events_max of 0 no limit per table.
+
 --disable_events (the default, as osquery's) turns all of it off: no hub, no thread, no kernel
 resource, the tables return no rows.
 """
