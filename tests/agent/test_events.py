@@ -217,3 +217,25 @@ def test_a_database_that_cannot_hold_events_falls_back_to_memory(tmp_path, caplo
         assert "Cannot keep events in the database %s" % path in caplog.text
     finally:
         buffer.close()
+
+
+def test_the_scheduler_logs_new_events_as_osquerys_add_new_events(hubs, tmp_path):
+    from test_scheduler import Agent, one_query   # pylint: disable=import-outside-toplevel
+    hub = hubs()
+    agent = Agent(tmp_path, one_query("SELECT path FROM %s" % TABLE))
+    query = next(iter(agent.packs.all_queries()))
+
+    def run():
+        agent.scheduler.execute(query, int(time.time()))
+        return [(line["columns"]["path"], line["action"], line["counter"]) for line in agent.results()]
+
+    emit(hub, ["a", "b"])
+    assert run() == [("a", "added", 1), ("b", "added", 1)]
+    assert run() == [("a", "added", 1), ("b", "added", 1)]     # no new event: nothing logged
+    emit(hub, ["c"])
+    assert run()[2:] == [("c", "added", 2)]
+    agent.values.set("schedule_epoch", 7)
+    emit(hub, ["d"])
+    assert run()[3:] == [("d", "added", 1)]                       # a new epoch starts at 1 again
+    agent.values.set("events_optimize", False)
+    assert [row[:2] for row in run()[4:]] == [("a", "added"), ("b", "added"), ("c", "added"), ("d", "added")]

@@ -209,12 +209,14 @@ class Scheduler:
                 return
             counter += 1
         item["counter"] = counter
-        logged_removed = removed if query.removed else []
-        if self.values.logger_event_type:
-            self.log.results(results.event_lines(item, added, logged_removed))
-        else:
-            self.log.results([results.batch_line(item, added, logged_removed)])
+        self._log_changes(item, added, removed if query.removed else [])
         self.store.save_results(query.name, query.sql, epoch, counter, records, int(item["now"]))
+
+    def _log_changes(self, item, added, removed):
+        if self.values.logger_event_type:
+            self.log.results(results.event_lines(item, added, removed))
+        else:
+            self.log.results([results.batch_line(item, added, removed)])
 
     def _new_events(self, query, item, records):
         """osquery's addNewEvents: every row is `added`, nothing is kept to diff against, and the
@@ -225,10 +227,7 @@ class Scheduler:
         previous = self.store.previous(query.name)
         counter = previous[2] + 1 if previous is not None and previous[1] == epoch else 1
         item["counter"] = counter
-        if self.values.logger_event_type:
-            self.log.results(results.event_lines(item, records, []))
-        else:
-            self.log.results([results.batch_line(item, records, [])])
+        self._log_changes(item, records, [])
         self.store.save_results(query.name, query.sql, epoch, counter, [], int(item["now"]))
 
     # osquery_schedule
