@@ -7,8 +7,11 @@ UPDATED rows, as osquery gives). Taking turns, round after round, with the same 
   * inotifywait (Debian's inotify-tools, C): the same recursive watches and masks, one line per
     event to a file, no stat and no hash: the floor for reading the same queue;
   * pyosquery: the inotify publisher as the agent runs it (a stat and md5+sha1+sha256 per
-    path per batch), its rows counted by the sink.
-CPU is the watching process's, all threads (schedstat), over the writes and a short drain.
+    path per batch), its rows counted by the sink;
+  * pyosqueryd: the whole agent (--disable_events=false --enable_file_events): the publisher,
+    the hub and the events buffer in the store (--events_max trims it), watcher and worker.
+CPU is the watching process's (for pyosqueryd, watcher and worker), all threads (schedstat), over
+the writes and a short drain.
 inotify-tools is installed with apt when missing.
 """
 
@@ -21,7 +24,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from procs import process_cpu_seconds      # noqa: E402  pylint: disable=wrong-import-position
+from procs import BIN, children, process_cpu_seconds, start_daemon  # noqa: E402  pylint: disable=wrong-import-position
 from report import publish                  # noqa: E402  pylint: disable=wrong-import-position
 
 RATE = int(os.environ.get("BENCH_FIM_RATE", "10000"))
@@ -127,6 +130,46 @@ def _pyosquery(root, paths):
     return writes, writer_cpu, cpu, int(rows), int(lost), int(hashed)
 
 
+def _file_events_counts(socket):
+    """The events osquery_events counts for file_events, or None before the publisher is active."""
+    sql = ("SELECT s.events, p.active FROM osquery_events s JOIN osquery_events p "
+           "ON p.name = 'inotify' WHERE s.name = 'file_events'")
+    done = subprocess.run([os.path.join(BIN, "pyosqueryi"), "--connect", socket, "--json", sql],
+                          capture_output=True, text=True, check=False)
+    rows = json.loads(done.stdout) if done.returncode == 0 and done.stdout.strip() else []
+    if not rows or rows[0]["active"] != "1":
+        return None
+    return int(rows[0]["events"])
+
+
+def _daemon_cpu(watcher):
+    return sum(process_cpu_seconds(pid) for pid in [watcher] + children(watcher))
+
+
+def _pyosqueryd(root, paths):
+    home = tempfile.mkdtemp(dir=os.path.dirname(root))
+    daemon = start_daemon(home, {}, ["--disable_events=false", "--enable_file_events"],
+                          more={"file_paths": {"bench": [root + "/%%"]}})
+    socket = os.path.join(home, "em")
+    try:
+        deadline = time.monotonic() + 60
+        while (not os.path.exists(socket) or _file_events_counts(socket) is None) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        events_before = _file_events_counts(socket)
+        before = _daemon_cpu(daemon.pid)
+        writes, writer_cpu = _write(paths)
+        time.sleep(DRAIN)
+        cpu = _daemon_cpu(daemon.pid) - before
+        events = _file_events_counts(socket)
+        with open(os.path.join(home, "log", "pyosqueryd.INFO"), encoding="utf-8") as handle:
+            lost = handle.read().count("event queue overflowed")
+    finally:
+        daemon.terminate()
+        daemon.wait()
+        shutil.rmtree(home, ignore_errors=True)
+    return writes, writer_cpu, cpu, events - events_before, lost, None
+
+
 def _ensure_inotifywait():
     if shutil.which("inotifywait"):
         return
@@ -136,7 +179,8 @@ def _ensure_inotifywait():
 
 def main():
     _ensure_inotifywait()
-    contestants = (("none", _none), ("inotifywait", _inotifywait), ("pyosquery", _pyosquery))
+    contestants = (("none", _none), ("inotifywait", _inotifywait), ("pyosquery", _pyosquery),
+                   ("pyosqueryd", _pyosqueryd))
     results = {name: [] for name, _ in contestants}
     with tempfile.TemporaryDirectory() as scratch:
         root = os.path.join(scratch, "tree")
@@ -162,6 +206,10 @@ def main():
     ratios = sorted(a / b for a, b in zip(ours, peer))     # round by round
     rows.append(["pyosquery / inotifywait, CPU per event", "", "", "", "",
                  "%.2f-%.2fx" % (ratios[0], ratios[-1]) if ratios else "-", "", ""])
+    whole = sorted(a[2] / a[3] / (b[2] / b[3]) for a, b in zip(results["pyosqueryd"], results["inotifywait"])
+                   if a[3] and b[3])
+    rows.append(["pyosqueryd / inotifywait, CPU per event", "", "", "", "",
+                 "%.2f-%.2fx" % (whole[0], whole[-1]) if whole else "-", "", ""])
     publish("file-events", ["watcher", "writes/s", "writer CPU ms/s", "watcher CPU ms/s", "events",
                             "watcher CPU ms per 1,000 events", "queue overflows", "rows hashed"], rows)
     print(json.dumps({"pyosquery_vs_inotifywait_cpu_per_event": ratios}))

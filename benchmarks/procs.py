@@ -41,11 +41,12 @@ def children(pid):
         return [int(p) for p in handle.read().split()]
 
 
-def start_daemon(root, schedule, extra=(), packs=None):
-    """pyosqueryd with its files under `root` and a config holding `schedule` (and `packs`, if given)."""
+def start_daemon(root, schedule, extra=(), packs=None, more=None):
+    """pyosqueryd with its files under `root` and a config holding `schedule` (and `packs`, and the
+    top-level keys in `more`, if given)."""
     config = os.path.join(root, "pyosquery.conf")
     with open(config, "w", encoding="utf-8") as handle:
-        json.dump(dict({"schedule": schedule}, **({"packs": packs} if packs else {})), handle)
+        json.dump(dict({"schedule": schedule}, **({"packs": packs} if packs else {}), **(more or {})), handle)
     args = [os.path.join(BIN, "pyosqueryd"), "--flagfile=/dev/null", "--config_path=" + config,
             "--database_path=" + os.path.join(root, "db"), "--logger_path=" + os.path.join(root, "log"),
             "--pidfile=" + os.path.join(root, "pid"), "--extensions_socket=" + os.path.join(root, "em"),
