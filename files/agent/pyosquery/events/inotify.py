@@ -37,6 +37,7 @@ LOG = logging.getLogger("pyosquery.events.inotify")
 TABLE = "file_events"
 READ_SIZE = 1 << 20         # bytes read from the queue at once: about 30,000 events with short names
 BATCH_WAIT = 0.05           # seconds between the first event and the read: the kernel queue holds 16,384
+EMIT_ROWS = 2048            # rows built and emitted at once: a full queue (16,384 events) is not 16,384 dicts
 SCAN_MEMORY = 2.0           # seconds a listed entry's own IN_CREATE is awaited (to drop the duplicate)
 
 # osquery's kMaskActions in its map order: the lowest bit set names the action
@@ -230,8 +231,9 @@ class InotifyPublisher:     # pylint: disable=too-many-instance-attributes  # on
                 return
             with self._lock:
                 pending = self._dispatch(data)
-            if pending:
-                rows = self._rows.rows(pending, int(time.time()))
+            now = int(time.time())
+            for start in range(0, len(pending), EMIT_ROWS):
+                rows = self._rows.rows(pending[start:start + EMIT_ROWS], now)
                 self.emit(TABLE, rows)
                 with self._lock:
                     self._counts["events"] += len(rows)
