@@ -116,7 +116,7 @@ class InotifyPublisher:     # pylint: disable=too-many-instance-attributes  # on
             try:
                 self._fd = kernel.init()
             except kernel.InotifyError as error:
-                raise PublisherError("inotify: %s" % error) from None
+                raise PublisherError(str(error)) from None
             self._wake = os.pipe()
             for warning in self._apply(self._rules) if self._rules else ():
                 LOG.warning("inotify: %s", warning)
