@@ -36,3 +36,4 @@ def test_a_scheduled_query_on_file_events_logs_the_write_and_not_the_excluded_on
                            for line in fim_lines(daemon)), "the pack's file_paths")
     assert not any("noise" in line["target_path"] for line in fim_lines(daemon))
     assert "file_paths.bad[0]: relative/%: not an absolute path" in status_log(daemon)
+    assert "--enable_file_events is accepted for osquery compatibility but has no effect" not in status_log(daemon)

@@ -33,6 +33,11 @@ class Config:     # pylint: disable=too-many-instance-attributes  # plain record
                    for text in list(self.sources.values()) + list(self.pack_files.values())]
         return hashlib.sha1("".join(digests).encode("ascii")).hexdigest()
 
+    def get(self, key, default=None):
+        """A top-level key of the config (the later source winning), as dict.get: event publishers read
+        their keys so, and the file events publisher also reads each source's own (`sources`, packs)."""
+        return self.data.get(key, default)
+
     def queries(self):
         """Every scheduled query of every pack, in pack order."""
         return [query for pack in self.packs for query in pack.queries]

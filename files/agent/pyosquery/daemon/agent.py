@@ -117,21 +117,22 @@ class Agent(osquery_tables.Runtime):
         self.config_hash = loaded.hash
         self.config_valid = 1
         self.scheduler.use(PackSet(loaded, self.values))
-        self.configure_events(loaded.data)
+        self.configure_events(loaded)
         LOG.info("Config loaded: %s (%d queries)", self.values.config_path,
                  len(list(self.scheduler.packs.all_queries())))
         return True
 
-    def configure_events(self, data):
+    def configure_events(self, config):
         """Events: the hub is made at the first load (its options may set disable_events), then
-        every good config reaches the publishers; --disable_events leaves no hub at all."""
+        every good config (the loaded Config: `get` reads its keys) reaches the publishers;
+        --disable_events leaves no hub at all."""
         if self.hub is None and not self.values.disable_events:
             from pyosquery.events.buffer import store_path   # pylint: disable=import-outside-toplevel
             from pyosquery.events.hub import Hub   # pylint: disable=import-outside-toplevel
             self.hub = Hub(self.values, store_path(self.store))
             events.install(self.hub)
         if self.hub is not None:
-            self.hub.configure(data)
+            self.hub.configure(config)
 
     def stop_events(self):
         if self.hub is not None:

@@ -25,13 +25,7 @@ import select
 import threading
 import time
 
-from pyosquery.events import fim_paths, fim_rows, inotify_kernel as kernel
-
-try:
-    from pyosquery.events import PublisherError
-except ImportError:     # until the events hub lands (events/__init__.py)
-    class PublisherError(Exception):
-        """A publisher that cannot start."""
+from pyosquery.events import PublisherError, fim_paths, fim_rows, inotify_kernel as kernel
 
 LOG = logging.getLogger("pyosquery.events.inotify")
 TABLE = "file_events"
