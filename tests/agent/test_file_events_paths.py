@@ -91,13 +91,16 @@ def test_file_paths_query_is_named_as_not_supported():
         "config: $.file_paths_query: not supported by pyosquery; ignored"]
 
 
-def test_hashing_is_held_to_its_share_of_one_core():
+def test_hashing_is_held_to_its_share_of_one_core_and_says_what_it_skipped(caplog):
     now = [0.0]
     budget = fim_rows.HashBudget(share=0.2, burst=1.0, clock=lambda: now[0])
     assert budget.allows()
     budget.spent(1.5)               # a big file: the bucket is in debt
     now[0] += 2.0                   # 0.4 s earned back: still in debt
-    assert not budget.allows()
+    with caplog.at_level("WARNING", logger="pyosquery.events.inotify"):
+        assert not budget.allows() and not budget.allows()     # the first is logged, the next a second later
+    assert caplog.messages == ["inotify: 1 changed file(s) not hashed (their file_events rows say hashed 0): "
+                               "hashing is held to 20% of one core (a write storm under a watched path)"]
     now[0] += 1.0                   # 0.6 s: out of debt
     assert budget.allows()
 

@@ -75,8 +75,8 @@ class HashBudget:
             return True
         self.skipped += 1
         if now - self.logged >= 1.0:
-            LOG.warning("inotify: %d file_events rows not hashed: hashing is held to %d%% of one core "
-                        "(a write storm under a watched path)", self.skipped, self.share * 100)
+            LOG.warning("inotify: %d changed file(s) not hashed (their file_events rows say hashed 0): hashing is "
+                        "held to %d%% of one core (a write storm under a watched path)", self.skipped, self.share * 100)
             self.skipped, self.logged = 0, now
         return False
 
