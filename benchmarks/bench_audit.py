@@ -26,12 +26,14 @@ import textwrap
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from procs import process_cpu_seconds  # noqa: E402  pylint: disable=wrong-import-position
+from procs import process_cpu_seconds, start_daemon  # noqa: E402  pylint: disable=wrong-import-position
 from report import publish  # noqa: E402  pylint: disable=wrong-import-position
 
 from pyosquery.events.audit import netlink, rules  # noqa: E402  pylint: disable=wrong-import-position
 
 BACKLOG_LIMIT = 4096
+DRAIN = 1.0     # seconds after a turn for the consumer to read what is queued
+INTERVAL = 10   # the daemon's scheduled process_events query
 LAUNCHER = textwrap.dedent("""
     import os, sys, time
     rate, seconds = float(sys.argv[1]), float(sys.argv[2])
@@ -97,14 +99,18 @@ def wait_holder(sock, pid, timeout=10.0):
         time.sleep(0.05)
 
 
-def measure(sock, pid, rate, seconds):
-    """Run the launcher while `pid` holds the socket: (launched, CPU %, peak MB, kernel lost)."""
-    lost, cpu = sock.status()["lost"], process_cpu_seconds(pid)
+def measure(sock, pids, rate, seconds, drain):
+    """Run the launcher while pids[0] holds the socket: (launched, CPU %, peak MB, kernel lost); CPU
+    and memory of all `pids` (the daemon's worker and watcher), over the turn and `drain` seconds after."""
+    lost, cpu = sock.status()["lost"], sum(map(process_cpu_seconds, pids))
     launcher = subprocess.run([sys.executable, "-c", LAUNCHER, str(rate), str(seconds)],
                               stdout=subprocess.PIPE, text=True, check=True)
-    time.sleep(1.0)  # the consumer drains what is queued
-    cpu = process_cpu_seconds(pid) - cpu
-    return (int(launcher.stdout), cpu / seconds * 100.0, peak_rss_mb(pid), sock.status()["lost"] - lost)
+    time.sleep(drain)  # the consumer drains what is queued (the daemon: its scheduled query runs once more)
+    cpu = sum(map(process_cpu_seconds, pids)) - cpu
+    if sock.status()["pid"] != pids[0]:
+        raise SystemExit("the consumer lost the audit socket during the turn (killed by its watchdog?)")
+    return (int(launcher.stdout), cpu / seconds * 100.0, sum(map(peak_rss_mb, pids)),
+            sock.status()["lost"] - lost)
 
 
 def stop(proc, sock):
@@ -121,10 +127,42 @@ def agent_turn(sock, rate, seconds, state):
         if proc.stdout.readline().strip() != "started":
             raise SystemExit("the agent's publisher did not start")
         wait_holder(sock, proc.pid)
-        result = measure(sock, proc.pid, rate, seconds)
+        result = measure(sock, [proc.pid], rate, seconds, DRAIN)
     finally:
         out = stop(proc, sock)
     return result + (int(out.split()[0]),)
+
+
+def daemon_turn(sock, rate, seconds):
+    """The real pyosqueryd (watchdog on) with a scheduled process_events query every 10 s."""
+    root = tempfile.mkdtemp(prefix="bench-audit-daemon-")
+    query = "SELECT pid, parent, path, cmdline, uid FROM process_events"
+    proc = start_daemon(root, {"execs": {"query": query, "interval": INTERVAL}},
+                        ["--disable_events=false", "--disable_audit=false", "--audit_allow_config=true",
+                         "--audit_backlog_limit=%d" % BACKLOG_LIMIT, "--schedule_splay_percent=0"])
+    try:
+        worker = wait_worker(sock, proc.pid)
+        result = measure(sock, [worker, proc.pid], rate, seconds, INTERVAL + DRAIN)
+    finally:
+        stop(proc, sock)
+    seen = 0
+    with open(os.path.join(root, "log", "pyosqueryd.results.log"), encoding="utf-8") as handle:
+        seen = sum(1 for line in handle if '"cmdline":"/bin/true audit-bench"' in line)
+    shutil.rmtree(root)
+    return result + (seen,)
+
+
+def wait_worker(sock, watcher, timeout=30.0):
+    """The daemon's worker, once it holds the audit socket."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        pid = holder(sock)
+        if pid:
+            with open("/proc/%d/stat" % pid, encoding="ascii") as handle:
+                if int(handle.read().rsplit(")", 1)[1].split()[1]) == watcher:
+                    return pid
+        time.sleep(0.1)
+    raise SystemExit("the daemon's worker did not take the audit socket within %d s" % timeout)
 
 
 def auditd_turn(sock, rate, seconds):
@@ -134,7 +172,7 @@ def auditd_turn(sock, rate, seconds):
         proc = subprocess.Popen(["auditd", "-n"], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
         try:
             wait_holder(sock, proc.pid)
-            result = measure(sock, proc.pid, rate, seconds)
+            result = measure(sock, [proc.pid], rate, seconds, DRAIN)
         finally:
             stop(proc, sock)
     finally:
@@ -185,6 +223,7 @@ def main():
     parser.add_argument("--seconds", type=float, default=60)
     parser.add_argument("--rate", type=int, default=500)
     parser.add_argument("--turns", type=int, default=2)
+    parser.add_argument("--daemon", action="store_true", help="the agent's turn is the real pyosqueryd")
     parser.add_argument("--max-rate", action="store_true", help="then raise the rate until the agent loses events")
     args = parser.parse_args()
     if os.geteuid() != 0:
@@ -195,32 +234,37 @@ def main():
         raise SystemExit("bench_audit: pid %d holds the audit socket; stop it first" % holder(sock))
     before, rules_before = sock.status(), sock.list_rules()
     state = os.path.join(tempfile.mkdtemp(prefix="bench-audit-"), "state.json")
-    results, cpu = [], {"agent": [], "auditd": []}
+    ours = "pyosqueryd" if args.daemon else "agent publisher"
+
+    def agent(rate, seconds):
+        return daemon_turn(sock, rate, seconds) if args.daemon else agent_turn(sock, rate, seconds, state)
+
+    results, cpu = [], {ours: [], "auditd": []}
     try:
         for _ in range(args.turns):
-            for side in ("agent", "auditd"):
-                result = agent_turn(sock, args.rate, args.seconds, state) if side == "agent" \
-                    else auditd_turn(sock, args.rate, args.seconds)
+            for side in (ours, "auditd"):
+                result = agent(args.rate, args.seconds) if side == ours else auditd_turn(sock, args.rate, args.seconds)
                 cpu[side].append(result[1])
                 results.append(row(side, args.rate, args.seconds, result))
                 print(results[-1], flush=True)
-        rate = args.rate
+        rate, seconds = args.rate, min(args.seconds, 20)
         while args.max_rate and rate < 8000:
             rate *= 2
-            result = agent_turn(sock, rate, min(args.seconds, 20), state)
-            results.append(row("agent", rate, min(args.seconds, 20), result))
+            result = agent(rate, seconds)
+            results.append(row(ours, rate, seconds, result))
             print(results[-1], flush=True)
-            if result[3] or result[4] < result[0] or result[0] < 0.9 * rate * min(args.seconds, 20):
+            if result[3] or result[4] < result[0] or result[0] < 0.9 * rate * seconds:
                 break  # lost events, or the launcher could not keep the rate on this machine
     finally:
         restore(sock, before, rules_before)
         left = holder(sock)
         sock.close()
-    ratios = [ours / theirs for ours, theirs in zip(cpu["agent"], cpu["auditd"]) if theirs]
-    results.append(("CPU ratio agent/auditd", "", "", "%.2f-%.2f" % (min(ratios), max(ratios)) if ratios else "-",
+    ratios = [a / b for a, b in zip(cpu[ours], cpu["auditd"]) if b]
+    results.append(("CPU ratio %s/auditd" % ours, "", "", "%.2f-%.2f" % (min(ratios), max(ratios)) if ratios else "-",
                     "", "", "target <= 1.5"))
-    publish("audit", ("consumer", "rate", "launched", "CPU % of a core", "peak RSS MB",
-                      "kernel lost records", "rows emitted"), results)
+    publish("audit-daemon" if args.daemon else "audit",
+            ("consumer", "rate", "launched", "CPU % of a core", "peak RSS MB", "kernel lost records", "rows"),
+            results)
     if left:
         raise SystemExit("bench_audit: the audit socket is still held by pid %d" % left)
 
