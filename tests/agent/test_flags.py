@@ -230,7 +230,7 @@ def test_real_flagfile_is_accepted_with_one_warning_per_flag_without_effect(tmp_
     warnings = values.no_effect_warnings()
     named = sorted(w.split()[1] for w in warnings)
     assert named == sorted("--" + name for name in (
-        "audit_allow_config", "audit_persist", "audit_allow_sockets", "tls_hostname", "tls_server_certs", "enroll_secret_path", "aws_region",
+        "tls_hostname", "tls_server_certs", "enroll_secret_path", "aws_region",
         "aws_kinesis_stream", "logger_kafka_brokers", "logger_kafka_topic", "utc"))
     assert all(w.endswith("has no effect in pyosquery") for w in warnings)
     assert values.no_effect_warnings() == []        # once each per process
