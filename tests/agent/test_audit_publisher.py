@@ -18,6 +18,7 @@ import time
 import pytest
 
 import audit_kernel
+from pyosquery.events import PublisherError
 from pyosquery.events.audit import publisher
 from pyosquery.flags.values import Values
 
@@ -127,7 +128,7 @@ def test_another_holder_gives_a_clear_error_then_kill_9_frees_the_socket(kernel,
     try:
         assert holder.stdout.readline().strip() == "holding"
         made = publisher.AuditPublisher(flags(), Sink(), state_path=str(tmp_path / "state.json"))
-        with pytest.raises(publisher.PublisherError) as raised:
+        with pytest.raises(PublisherError) as raised:
             made.start()
         message = str(raised.value)
         assert "held by pid %d (python" % holder.pid in message
@@ -224,6 +225,6 @@ def test_without_audit_allow_config_a_disabled_audit_is_reported_not_enabled(ker
     if kernel.status["enabled"] != 0:
         pytest.skip("audit is enabled on this kernel (enabled=%d)" % kernel.status["enabled"])
     made = publisher.AuditPublisher(flags(audit_allow_config=False), Sink(), state_path=str(tmp_path / "s.json"))
-    with pytest.raises(publisher.PublisherError, match="audit_allow_config is false"):
+    with pytest.raises(PublisherError, match="audit_allow_config is false"):
         made.start()
     assert kernel.sock.status()["enabled"] == 0

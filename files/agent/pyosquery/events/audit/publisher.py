@@ -4,6 +4,7 @@ One reader thread does the minimum per record (receive, read the type and serial
 datagram); an event is parsed when its EOE arrives, and rows go to emit() in batches.
 """
 
+import contextlib
 import errno
 import logging
 import os
@@ -12,13 +13,8 @@ import socket
 import threading
 import time
 
+from pyosquery.events import PublisherError
 from pyosquery.events.audit import assembler, control, netlink, records, rows, rules
-
-try:
-    from pyosquery.events import PublisherError
-except ImportError:  # until events-core lands the shared class
-    class PublisherError(Exception):
-        """The publisher cannot start; the message names the cause."""
 
 LOG = logging.getLogger("pyosquery.events")
 RCVBUF = 16 << 20          # the kernel socket buffer absorbs bursts while this thread is busy
@@ -74,7 +70,8 @@ class AuditPublisher:
     def stop(self):
         self.stopping.set()
         if self.thread is not None:
-            self.sock.request_status()  # its answer wakes the reader from poll() at once
+            with contextlib.suppress(OSError):
+                self.sock.request_status()  # its answer wakes the reader from poll() at once
             self.thread.join()
             self.thread = None
         self._release()

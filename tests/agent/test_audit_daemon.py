@@ -1,0 +1,69 @@
+"""process_events through a real pyosqueryd: the worker takes the audit socket, a scheduled query
+logs an exec, and the socket, rules and settings are given back when the daemon stops."""
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+
+import pytest
+
+import audit_kernel
+from daemon_harness import status_log, wait_until
+from test_audit_publisher import AGENT, HOLDER
+
+AUDIT_ON = ["--disable_events=false", "--disable_audit=false", "--audit_allow_config=true",
+            "--audit_allow_sockets=true", "--schedule_splay_percent=0"]
+
+
+@pytest.fixture()
+def kernel():
+    with audit_kernel.guarded() as snapshot:
+        yield snapshot
+
+
+def worker_pid(daemon):
+    return int(daemon.query("SELECT pid FROM osquery_info")[0]["pid"])
+
+
+def publisher_row(daemon):
+    rows = daemon.query("SELECT name, active, events, lost FROM osquery_events WHERE name = 'auditeventpublisher'")
+    return rows[0] if rows else {}
+
+
+def logged(daemon):
+    return [line["columns"] for line in daemon.results() if line["name"] == "execs"]
+
+
+def test_a_scheduled_query_logs_an_exec_and_the_stopped_daemon_gives_the_socket_back(kernel, daemons, tmp_path):
+    program = tmp_path / "e2e-binary"
+    shutil.copy("/bin/true", str(program))
+    query = "SELECT pid, parent, uid, cmdline FROM process_events WHERE path = '%s'" % program
+    daemon = daemons({"schedule": {"execs": {"query": query, "interval": 1}}}, extra_flags=AUDIT_ON).start()
+    worker = worker_pid(daemon)
+    wait_until(lambda: kernel.sock.status()["pid"] == worker, "the worker holding the audit socket")
+    child = subprocess.Popen([str(program), "e2e", "two words"])
+    child.wait()
+    wait_until(lambda: logged(daemon), "the exec logged by the scheduled query")
+    assert logged(daemon) == [{"pid": str(child.pid), "parent": str(os.getpid()), "uid": str(os.getuid()),
+                         "cmdline": "%s e2e two words" % program}]
+    assert publisher_row(daemon)["active"] == "1"
+    assert daemon.stop() == 0
+    assert kernel.sock.status()["pid"] == 0
+    assert kernel.sock.list_rules() == kernel.rules
+
+
+def test_a_daemon_beside_another_holder_names_it_and_shows_the_publisher_inactive(kernel, daemons):
+    holder = subprocess.Popen([sys.executable, "-c", HOLDER % AGENT], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "holding"
+        daemon = daemons({"schedule": {}}, extra_flags=AUDIT_ON).start()
+        wait_until(lambda: "held by pid %d (python" % holder.pid in status_log(daemon),
+                   "the holder named in the status log")
+        assert publisher_row(daemon)["active"] == "0"
+        assert daemon.stop() == 0
+        assert kernel.sock.status()["pid"] == holder.pid   # the daemon took nothing from it
+    finally:
+        holder.send_signal(signal.SIGKILL)
+        holder.wait()
