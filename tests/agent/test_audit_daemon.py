@@ -10,7 +10,7 @@ import sys
 import pytest
 
 import audit_kernel
-from daemon_harness import status_log, wait_until
+from daemon_harness import status_log, wait_until, worker
 from test_audit_publisher import AGENT, HOLDER
 
 AUDIT_ON = ["--disable_events=false", "--disable_audit=false", "--audit_allow_config=true",
@@ -21,10 +21,6 @@ AUDIT_ON = ["--disable_events=false", "--disable_audit=false", "--audit_allow_co
 def kernel():
     with audit_kernel.guarded() as snapshot:
         yield snapshot
-
-
-def worker_pid(daemon):
-    return int(daemon.query("SELECT pid FROM osquery_info")[0]["pid"])
 
 
 def publisher_row(daemon):
@@ -41,8 +37,8 @@ def test_a_scheduled_query_logs_an_exec_and_the_stopped_daemon_gives_the_socket_
     shutil.copy("/bin/true", str(program))
     query = "SELECT pid, parent, uid, cmdline FROM process_events WHERE path = '%s'" % program
     daemon = daemons({"schedule": {"execs": {"query": query, "interval": 1}}}, extra_flags=AUDIT_ON).start()
-    worker = worker_pid(daemon)
-    wait_until(lambda: kernel.sock.status()["pid"] == worker, "the worker holding the audit socket")
+    first = worker(daemon)[0]
+    wait_until(lambda: kernel.sock.status()["pid"] == first, "the worker holding the audit socket")
     child = subprocess.Popen([str(program), "e2e", "two words"])
     child.wait()
     wait_until(lambda: logged(daemon), "the exec logged by the scheduled query")
@@ -67,3 +63,17 @@ def test_a_daemon_beside_another_holder_names_it_and_shows_the_publisher_inactiv
     finally:
         holder.send_signal(signal.SIGKILL)
         holder.wait()
+
+
+def test_a_worker_killed_with_9_is_replaced_by_one_that_takes_the_socket_and_cleans_up(kernel, daemons):
+    """What the watchdog does to a worker over its limits: the next worker must get audit back."""
+    daemon = daemons({"schedule": {}}, extra_flags=AUDIT_ON).start()
+    first = worker(daemon)[0]
+    wait_until(lambda: kernel.sock.status()["pid"] == first, "the first worker holding the audit socket")
+    os.kill(first, signal.SIGKILL)
+    second = worker(daemon, previous=first)[0]
+    wait_until(lambda: kernel.sock.status()["pid"] == second, "the next worker holding the audit socket")
+    wait_until(lambda: "left behind" in status_log(daemon), "the next worker adopting what the first left")
+    assert daemon.stop() == 0
+    assert kernel.sock.list_rules() == kernel.rules
+    assert kernel.sock.status()["enabled"] == kernel.status["enabled"]
