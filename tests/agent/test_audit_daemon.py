@@ -42,8 +42,9 @@ def test_a_scheduled_query_logs_an_exec_and_the_stopped_daemon_gives_the_socket_
     child = subprocess.Popen([str(program), "e2e", "two words"])
     child.wait()
     wait_until(lambda: logged(daemon), "the exec logged by the scheduled query")
-    assert logged(daemon) == [{"pid": str(child.pid), "parent": str(os.getpid()), "uid": str(os.getuid()),
-                         "cmdline": "%s e2e two words" % program}]
+    expected = {"pid": str(child.pid), "parent": str(os.getpid()), "uid": str(os.getuid()),
+                "cmdline": "%s e2e two words" % program}
+    assert logged(daemon) == [expected]
     assert publisher_row(daemon)["active"] == "1"
     assert daemon.stop() == 0
     assert kernel.sock.status()["pid"] == 0

@@ -5,6 +5,7 @@ The publisher runs in this test process, which makes it the audit receiver: the 
 audits its receiver's own syscalls, so the audited programs run in child processes.
 """
 
+import json
 import logging
 import os
 import shutil
@@ -127,12 +128,15 @@ def test_another_holder_gives_a_clear_error_then_kill_9_frees_the_socket(kernel,
     holder = subprocess.Popen([sys.executable, "-c", HOLDER % AGENT], stdout=subprocess.PIPE, text=True)
     try:
         assert holder.stdout.readline().strip() == "holding"
-        made = publisher.AuditPublisher(flags(), Sink(), state_path=str(tmp_path / "state.json"))
+        theirs = tmp_path / "state.json"   # what a holder that is a pyosquery worker would have written
+        theirs.write_text(json.dumps({"pid": holder.pid, "original": {}, "rules": []}))
+        made = publisher.AuditPublisher(flags(), Sink(), state_path=str(theirs))
         with pytest.raises(PublisherError) as raised:
             made.start()
         message = str(raised.value)
         assert "held by pid %d (python" % holder.pid in message
         assert made.counts()["active"] == 0
+        assert theirs.exists()  # the holder's record of what to give back stays
         assert kernel.sock.list_rules() == kernel.rules  # nothing configured on the way out
     finally:
         holder.send_signal(signal.SIGKILL)

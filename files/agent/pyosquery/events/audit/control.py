@@ -46,6 +46,7 @@ class Control:
         self.original = {}     # settings to restore (only those we changed)
         self.owned = []        # rules we added (or adopted from a killed predecessor)
         self.warnings = []
+        self.saved = False     # the state file is ours to remove (not another live holder's)
 
     def take(self):
         """Register as the audit receiver; TakeError naming the holder when another has it."""
@@ -107,10 +108,12 @@ class Control:
         if self.holding:
             self._quietly(self.sock.set_status, pid=0)
             self.holding = False
-        try:
-            os.unlink(self.state_path)
-        except OSError:
-            pass
+        if self.saved:
+            try:
+                os.unlink(self.state_path)
+            except OSError:
+                pass
+            self.saved = False
 
     @staticmethod
     def _quietly(action, *args, **kwargs):
@@ -140,6 +143,7 @@ class Control:
             with open(self.state_path + ".tmp", "w", encoding="utf-8") as handle:
                 json.dump(state, handle)
             os.replace(self.state_path + ".tmp", self.state_path)
+            self.saved = True
         except OSError as exc:
             self.warnings.append("cannot record the audit state in %s (%s): after a kill the next "
                                  "start cannot clean up" % (self.state_path, exc.strerror))
