@@ -239,3 +239,19 @@ def test_the_scheduler_logs_new_events_as_osquerys_add_new_events(hubs, tmp_path
     assert run()[3:] == [("d", "added", 1)]                       # a new epoch starts at 1 again
     agent.values.set("events_optimize", False)
     assert [row[:2] for row in run()[4:]] == [("a", "added"), ("b", "added"), ("c", "added"), ("d", "added")]
+
+
+@pytest.mark.parametrize("sql, enforce, denied", [
+    ("SELECT path FROM %s h WHERE h.time > 0" % TABLE, False, False),     # events only: the denial ends
+    ("SELECT path FROM %s h WHERE h.time > 0" % TABLE, True, True),       # --events_enforce_denylist
+    ("SELECT path FROM %s JOIN time" % TABLE, False, True),               # another table too
+])
+def test_a_denylisted_query_reading_only_evented_tables_runs_anyway(tmp_path, sql, enforce, denied):
+    from test_scheduler import Agent, one_query   # pylint: disable=import-outside-toplevel
+    agent = Agent(tmp_path, one_query(sql), "--events_enforce_denylist=%s" % str(enforce).lower())
+    query = next(iter(agent.packs.all_queries()))
+    now = int(time.time())
+    agent.store.deny(query.name, now + 86400)
+    assert agent.schedule()[query.name]["denylisted"] == int(denied)
+    assert agent.scheduler.denylisted(query, now) is denied
+    assert (query.name in agent.store.denylist()) is denied

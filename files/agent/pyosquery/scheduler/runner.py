@@ -8,6 +8,7 @@ caught up by sleeping less, until the accumulated drift passes schedule_max_drif
 import contextlib
 import logging
 import math
+import re
 import threading
 import time
 
@@ -20,6 +21,19 @@ from pyosquery.store.db import STAT_COLUMNS
 
 LOG = logging.getLogger("pyosquery.scheduler")
 MARKER = "executing_query"
+_PLAN_INDEX = re.compile(r"VIRTUAL TABLE INDEX (\d+):")
+
+
+def reads_only_events(engine, sql):
+    """True when every table `sql` reads is an evented one: the tables of its plan, as osquery finds
+    them with EXPLAIN QUERY PLAN (our plan numbers name the table even behind an alias)."""
+    try:
+        rows = engine.explain(sql)
+    except Exception:   # pylint: disable=broad-except  # a query that cannot be planned reads what it reads
+        return False
+    plans = engine.plans.plans
+    names = {plans[int(found.group(1))].table for found in (_PLAN_INDEX.search(str(row[-1])) for row in rows) if found}
+    return bool(names) and all(getattr(engine.tables.get(name), "evented", False) for name in names)
 
 
 class Scheduler:
@@ -69,7 +83,7 @@ class Scheduler:
         expiry = self.store.denylist().get(query.name)
         if expiry is None:
             return False
-        if now > expiry or not query.denylist:
+        if not self._still_denied(query, expiry, now):
             self.store.allow(query.name)
             LOG.info("Scheduled denylisted query has expired: %s", query.name)
             return False
@@ -77,6 +91,13 @@ class Scheduler:
             self.warned.add(query.name)
             LOG.warning("The caller does not want denied queries, skipping denied scheduled query: %s", query.name)
         return True
+
+    def _still_denied(self, query, expiry, now):
+        """osquery's rule: a denial ends at its expiry, for a query with `denylist: false`, and for one
+        that reads only evented tables (their events would wait unread) unless --events_enforce_denylist."""
+        if now > expiry or not query.denylist:
+            return False
+        return self.values.events_enforce_denylist or not reads_only_events(self.engine, query.sql)
 
     def check_marker(self):
         """At start: a query left marked as executing may have killed the last worker."""
@@ -239,7 +260,8 @@ class Scheduler:
         for query in self.packs.active_queries(self.engine, now, count=False):
             stats = self.stats.get(query.name) or {c: 0 for c in STAT_COLUMNS}
             row = {c: stats[c] for c in STAT_COLUMNS}
+            denial = denied.get(query.name)
             row.update(name=query.name, query=query.sql, interval=query.interval,
-                       denylisted=1 if query.name in denied and denied[query.name] >= now and query.denylist else 0)
+                       denylisted=int(denial is not None and self._still_denied(query, denial, now)))
             rows.append(row)
         return rows
