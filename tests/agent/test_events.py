@@ -85,6 +85,14 @@ def test_a_scheduled_query_gets_each_event_once_even_after_a_restart(hubs, engin
     assert paths(engine) == ["a", "b", "c", "d"]
 
 
+def test_a_query_dropped_from_the_schedule_starts_afresh_when_added_back(hubs, engine):
+    hub = hubs()
+    emit(hub, ["a"])
+    assert scheduled(engine, "q") == ["a"] and scheduled(engine, "kept") == ["a"]
+    hub.configure({}, ["kept"])
+    assert scheduled(engine, "q") == ["a"] and scheduled(engine, "kept") == []
+
+
 def test_a_run_whose_rows_were_not_logged_gets_them_again(hubs, engine):
     hub = hubs()
     emit(hub, ["a"])

@@ -117,12 +117,12 @@ class Agent(osquery_tables.Runtime):
         self.config_hash = loaded.hash
         self.config_valid = 1
         self.scheduler.use(PackSet(loaded, self.values))
-        self.configure_events(loaded)
+        self.configure_events(loaded, [query.name for query in self.scheduler.packs.all_queries()])
         LOG.info("Config loaded: %s (%d queries)", self.values.config_path,
                  len(list(self.scheduler.packs.all_queries())))
         return True
 
-    def configure_events(self, config):
+    def configure_events(self, config, queries=None):
         """Events: the hub is made at the first load (its options may set disable_events), then
         every good config (the loaded Config: `get` reads its keys) reaches the publishers;
         --disable_events leaves no hub at all."""
@@ -132,7 +132,7 @@ class Agent(osquery_tables.Runtime):
             self.hub = Hub(self.values, store_path(self.store))
             events.install(self.hub)
         if self.hub is not None:
-            self.hub.configure(config)
+            self.hub.configure(config, queries)
 
     def stop_events(self):
         if self.hub is not None:

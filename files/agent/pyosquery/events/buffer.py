@@ -120,6 +120,12 @@ class Buffer:
                                   (query, subscriber)).fetchone()
         return 0 if row is None else row[0]
 
+    def keep_marks(self, queries):
+        """Forget the marks of scheduled queries not in `queries`: one added back starts afresh."""
+        with self.lock, self.db:
+            kept = sorted(queries)
+            self.db.execute("DELETE FROM event_marks WHERE query NOT IN (%s)" % ", ".join("?" * len(kept)), kept)
+
     def save_marks(self, query, marks):
         with self.lock, self.db:
             self.db.executemany("INSERT OR REPLACE INTO event_marks (query, subscriber, eid) VALUES (?, ?, ?)",

@@ -81,11 +81,14 @@ class Hub:     # pylint: disable=too-many-instance-attributes  # the framework's
             except Exception as error:   # pylint: disable=broad-except  # one broken publisher, not the agent
                 LOG.error("Event publisher %s cannot be set up: %s: %s", name, type(error).__name__, error)
 
-    def configure(self, config):
-        """Apply a config (after each successful load): the `events` key, then each publisher's part."""
+    def configure(self, config, queries=None):
+        """Apply a config (after each successful load): the `events` key, then each publisher's part;
+        `queries`, the names scheduled, keep their marks (the others' go)."""
         if self.writer is None and not self.publishers:
             self._make_publishers()
         self.disabled = disabled_subscribers(config.get("events") or {})
+        if queries is not None:
+            self.buffer.keep_marks(queries)
         for name, publisher in self.publishers.items():
             try:
                 warnings = publisher.configure(config) or []
