@@ -4,9 +4,10 @@ It feeds `hardware_events` (no publisher of ours does) and follows the config's 
   {"count": N, "every": seconds, "prefix": "a", "age": seconds, "burst": N, "burst_bytes": n,
    "started": "/path/to/touch"}
 `burst` rows of `burst_bytes` each are emitted first, in one call per 5,000 (the way a kernel
-queue drains; a call of 5 MB overflows a small pending bound whatever the writer's speed); then `count` rows one by one, `every` seconds apart, their `path` `<prefix>-<i>`
-and their time `age` seconds in the past. A daemon finds it through PYOSQUERY_EVENT_PUBLISHERS
-(tests/agent on PYTHONPATH): see events_daemon_env in test_events.py.
+queue drains; a call of 5 MB overflows a small pending bound whatever the writer's speed); then
+`count` rows one by one, `every` seconds apart, their `path` `<prefix>-<i>` and their time `age`
+seconds in the past. A daemon finds it through PYOSQUERY_EVENT_PUBLISHERS (tests/agent on
+PYTHONPATH): see the test_publisher fixture in test_events_daemon.py.
 """
 
 import os

@@ -90,7 +90,8 @@ def test_a_burst_is_counted_lost_and_logged_and_memory_stays_bounded(daemons):
                >= 60000, "the burst emitted")
     row = daemon.query("SELECT name, events, lost FROM osquery_events WHERE name = '%s'" % TABLE)[0]
     assert int(row["lost"]) > 0 and row["events"] == "60000"
-    kept = lambda: int(daemon.query("SELECT count(*) AS n FROM %s" % TABLE)[0]["n"])    # noqa: E731
+    def kept():
+        return int(daemon.query("SELECT count(*) AS n FROM %s" % TABLE)[0]["n"])
     wait_until(lambda: kept() + int(row["lost"]) == 60000, "every event kept or counted lost")
     wait_until(lambda: "Events lost: " in status_log(daemon), "the lost events in the status log")
     with open("/proc/%d/status" % pid, encoding="utf-8") as handle:

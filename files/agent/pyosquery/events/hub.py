@@ -263,6 +263,7 @@ class Hub:     # pylint: disable=too-many-instance-attributes  # the framework's
                                       "lost": lost.get(table, 0)}
         return publishers, subscribers
 
+
 def name_thread(name):
     """Give the calling thread an OS-visible name (Linux prctl PR_SET_NAME), for ps -L and top -H."""
     try:
