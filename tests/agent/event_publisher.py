@@ -1,18 +1,17 @@
 """A small real publisher for the events framework's tests: a thread that emits rows into the hub.
 
 It feeds `hardware_events` (no publisher of ours does) and follows the config's `test_events`:
-  {"count": N, "every": seconds, "prefix": "a", "age": seconds, "burst": N, "burst_bytes": n,
+  {"count": N, "every": seconds, "prefix": "a", "burst": N, "burst_bytes": n,
    "started": "/path/to/touch"}
 `burst` rows of `burst_bytes` each are emitted first, in one call per 5,000 (the way a kernel
 queue drains; a call of 5 MB overflows a small pending bound whatever the writer's speed); then
-`count` rows one by one, `every` seconds apart, their `path` `<prefix>-<i>` and their time `age`
-seconds in the past. A daemon finds it through PYOSQUERY_EVENT_PUBLISHERS (tests/agent on
-PYTHONPATH): see the test_publisher fixture in test_events_daemon.py.
+`count` rows one by one, `every` seconds apart, their `path` `<prefix>-<i>`. A daemon finds it
+through PYOSQUERY_EVENT_PUBLISHERS (tests/agent on PYTHONPATH): see the test_publisher fixture in
+test_events_daemon.py.
 """
 
 import os
 import threading
-import time
 
 TABLE = "hardware_events"
 
@@ -54,12 +53,11 @@ class TestPublisher:
         for first in range(0, burst, 5000):
             self._emit([{"action": "burst", "path": "%08d" % i, "model": "x" * size}
                         for i in range(first, min(first + 5000, burst))])
-        prefix, age = settings.get("prefix", "e"), settings.get("age", 0)
+        prefix = settings.get("prefix", "e")
         for i in range(settings.get("count", 0)):
             if self.stopping.wait(settings.get("every", 0)):
                 return
-            self._emit([{"action": "insert", "path": "%s-%d" % (prefix, i), "type": "test",
-                         "time": int(time.time()) - age}])
+            self._emit([{"action": "insert", "path": "%s-%d" % (prefix, i), "type": "test"}])
 
     def _emit(self, rows):
         self.emit(TABLE, rows)
