@@ -59,7 +59,7 @@ class Hub:     # pylint: disable=too-many-instance-attributes  # the framework's
         self.lost = {}                          # table -> events dropped by the hub since start
         self.warned_lost = {}                   # table -> lost count last said in the status log
         self.disabled = frozenset()             # subscriber tables the config's `events` turns off
-        self.publishers = {}                    # name -> publisher (wanted by the flags)
+        self.publishers = None                  # name -> publisher wanted by the flags, once made
         self.active = set()                     # names of the started publishers
         self.classes = classes                  # [(name, class)], None: the registry's
         self.wake = threading.Event()
@@ -72,6 +72,10 @@ class Hub:     # pylint: disable=too-many-instance-attributes  # the framework's
     # publishers
 
     def _make_publishers(self):
+        """Each registered publisher the flags want (once: the first config's options count)."""
+        if self.publishers is not None:
+            return
+        self.publishers = {}
         classes = registry.publisher_classes() if self.classes is None else self.classes
         for name, cls in classes:
             try:
@@ -84,8 +88,7 @@ class Hub:     # pylint: disable=too-many-instance-attributes  # the framework's
     def configure(self, config, queries=None):
         """Apply a config (after each successful load): the `events` key, then each publisher's part;
         `queries`, the names scheduled, keep their marks (the others' go)."""
-        if self.writer is None and not self.publishers:
-            self._make_publishers()
+        self._make_publishers()
         self.disabled = disabled_subscribers(config.get("events") or {})
         if queries is not None:
             self.buffer.keep_marks(queries)
@@ -102,8 +105,7 @@ class Hub:     # pylint: disable=too-many-instance-attributes  # the framework's
         """Start the writer, then every publisher with a subscriber table turned on."""
         if self.writer is not None:
             return
-        if not self.publishers:
-            self._make_publishers()
+        self._make_publishers()
         self.writer = threading.Thread(target=self._write_loop, name="events-writer", daemon=True)
         self.writer.start()
         for name, publisher in self.publishers.items():
@@ -251,7 +253,7 @@ class Hub:     # pylint: disable=too-many-instance-attributes  # the framework's
         for table in set(received) | set(lost):     # events emitted by whoever, counted
             subscribers[table] = {"publisher": "", "subscriptions": 0, "events": received.get(table, 0),
                                   "refreshes": 0, "active": 0, "lost": lost.get(table, 0)}
-        for name, publisher in self.publishers.items():
+        for name, publisher in (self.publishers or {}).items():
             counts = dict(publisher.counts())
             active = name in self.active and bool(counts.get("active", 1))
             counts["active"] = int(active)
