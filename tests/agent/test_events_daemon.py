@@ -44,6 +44,10 @@ def threads(pid):
     return names
 
 
+def kept(daemon):
+    return int(daemon.query("SELECT count(*) AS n FROM %s" % TABLE)[0]["n"])
+
+
 def worker_pid(daemon):
     return int(daemon.query("SELECT pid FROM osquery_info")[0]["pid"])
 
@@ -90,9 +94,7 @@ def test_a_burst_is_counted_lost_and_logged_and_memory_stays_bounded(daemons):
                >= 60000, "the burst emitted")
     row = daemon.query("SELECT name, events, lost FROM osquery_events WHERE name = '%s'" % TABLE)[0]
     assert int(row["lost"]) > 0 and row["events"] == "60000"
-    def kept():
-        return int(daemon.query("SELECT count(*) AS n FROM %s" % TABLE)[0]["n"])
-    wait_until(lambda: kept() + int(row["lost"]) == 60000, "every event kept or counted lost")
+    wait_until(lambda: kept(daemon) + int(row["lost"]) == 60000, "every event kept or counted lost")
     wait_until(lambda: "Events lost: " in status_log(daemon), "the lost events in the status log")
     with open("/proc/%d/status" % pid, encoding="utf-8") as handle:
         peak_kb = int(next(line for line in handle if line.startswith("VmHWM:")).split()[1])
