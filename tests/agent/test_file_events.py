@@ -233,7 +233,7 @@ def test_a_reload_replaces_the_watches(fim, tmp_path):
     assert sink.actions(tmp_path / "first" / "old") == []
 
 
-def test_a_queue_overflow_counts_as_lost(fim, tmp_path):
+def test_a_queue_overflow_counts_as_lost_and_is_logged(fim, tmp_path, caplog):
     publisher, sink, _ = fim({"file_paths": {"c": [str(tmp_path) + "/"]}})
     for name in ("a", "b"):
         write(tmp_path / name)
@@ -241,11 +241,13 @@ def test_a_queue_overflow_counts_as_lost(fim, tmp_path):
         for _ in range(int(inotify_kernel.limit("max_queued_events")) * 2):    # the reader may hold a read
             os.utime(str(tmp_path / "a"))
             os.utime(str(tmp_path / "b"))
-    write(tmp_path / "marker")
-    deadline = time.monotonic() + DEADLINE
-    while not publisher.counts()["lost"] and time.monotonic() < deadline:
-        time.sleep(0.01)
+    with caplog.at_level("WARNING", logger="pyosquery.events.inotify"):
+        write(tmp_path / "marker")
+        deadline = time.monotonic() + DEADLINE
+        while not publisher.counts()["lost"] and time.monotonic() < deadline:
+            time.sleep(0.01)
     assert publisher.counts()["lost"] >= 1 and sink.rows
+    assert "inotify: the kernel's event queue overflowed 1 times (fs.inotify.max_queued_events = " in caplog.text
 
 
 def test_the_watch_limit_is_named_with_the_path_and_the_limit(tmp_path):
