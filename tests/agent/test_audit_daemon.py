@@ -1,9 +1,11 @@
-"""process_events through a real pyosqueryd: the worker takes the audit socket, a scheduled query
-logs an exec, and the socket, rules and settings are given back when the daemon stops."""
+"""process_events and socket_events through a real pyosqueryd: the worker takes the audit socket,
+scheduled queries log an exec and a connect, and the socket, rules and settings are given back
+when the daemon stops."""
 
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 
@@ -13,6 +15,7 @@ import audit_kernel
 from daemon_harness import status_log, wait_until, worker
 from test_audit_publisher import AGENT, HOLDER
 
+CONNECT = "import socket; socket.create_connection(('127.0.0.1', %d)).close()"
 AUDIT_ON = ["--disable_events=false", "--disable_audit=false", "--audit_allow_config=true",
             "--audit_allow_sockets=true", "--schedule_splay_percent=0"]
 
@@ -28,23 +31,37 @@ def publisher_row(daemon):
     return rows[0] if rows else {}
 
 
-def logged(daemon):
-    return [line["columns"] for line in daemon.results() if line["name"] == "execs"]
+def logged(daemon, name):
+    return [line["columns"] for line in daemon.results() if line["name"] == name]
 
 
-def test_a_scheduled_query_logs_an_exec_and_the_stopped_daemon_gives_the_socket_back(kernel, daemons, tmp_path):
+def test_scheduled_queries_log_an_exec_and_a_connect_and_the_stopped_daemon_gives_the_socket_back(
+        kernel, daemons, tmp_path):
     program = tmp_path / "e2e-binary"
     shutil.copy("/bin/true", str(program))
-    query = "SELECT pid, parent, uid, cmdline FROM process_events WHERE path = '%s'" % program
-    daemon = daemons({"schedule": {"execs": {"query": query, "interval": 1}}}, extra_flags=AUDIT_ON).start()
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen()
+    port = listener.getsockname()[1]
+    schedule = {
+        "execs": {"query": "SELECT pid, parent, uid, cmdline FROM process_events WHERE path = '%s'" % program,
+                  "interval": 1},
+        "conns": {"query": "SELECT pid, action, remote_address FROM socket_events WHERE remote_port = %d" % port,
+                  "interval": 1},
+    }
+    daemon = daemons({"schedule": schedule}, extra_flags=AUDIT_ON).start()
     first = worker(daemon)[0]
     wait_until(lambda: kernel.sock.status()["pid"] == first, "the worker holding the audit socket")
     child = subprocess.Popen([str(program), "e2e", "two words"])
     child.wait()
-    wait_until(lambda: logged(daemon), "the exec logged by the scheduled query")
+    connector = subprocess.Popen([sys.executable, "-c", CONNECT % port])
+    connector.wait()
+    listener.close()
+    wait_until(lambda: logged(daemon, "execs") and logged(daemon, "conns"), "the exec and the connect logged")
     expected = {"pid": str(child.pid), "parent": str(os.getpid()), "uid": str(os.getuid()),
                 "cmdline": "%s e2e two words" % program}
-    assert logged(daemon) == [expected]
+    assert logged(daemon, "execs") == [expected]
+    assert logged(daemon, "conns") == [{"pid": str(connector.pid), "action": "connect", "remote_address": "127.0.0.1"}]
     assert publisher_row(daemon)["active"] == "1"
     assert daemon.stop() == 0
     assert kernel.sock.status()["pid"] == 0
