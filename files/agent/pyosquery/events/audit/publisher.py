@@ -21,6 +21,7 @@ RCVBUF = 16 << 20          # the kernel socket buffer absorbs bursts while this 
 STATUS_PERIOD = 2.0        # seconds between AUDIT_GET polls (kernel lost counter, holder check)
 BATCH_ROWS, BATCH_SECONDS = 512, 0.5
 WARN_PERIOD = 1.0
+POLL_MS = 250              # longest wait when quiet (the stop and the status poll need the thread back)
 NAP = 0.05                 # seconds; at 3,500 records/s that is ~175 records per wake-up (~200 KB buffered)
 
 
@@ -113,7 +114,7 @@ class AuditPublisher:
                 if got:
                     self.stopping.wait(NAP)
                 else:
-                    poller.poll(BATCH_SECONDS * 500 if size else 250)
+                    poller.poll(POLL_MS)
                 got = 0
                 continue
             except OSError as exc:
@@ -122,6 +123,8 @@ class AuditPublisher:
                 self._lost(1, "the audit socket's receive buffer overflowed")
                 continue
             got += 1
+            if len(data) < netlink.HEADER.size:
+                continue
             kind = data[4] | data[5] << 8
             if kind in records.KEPT:
                 serial = records.stamp(data)[0]
