@@ -232,3 +232,16 @@ def test_without_audit_allow_config_a_disabled_audit_is_reported_not_enabled(ker
     with pytest.raises(PublisherError, match="audit_allow_config is false"):
         made.start()
     assert kernel.sock.status()["enabled"] == 0
+
+
+def test_a_lost_receiver_registration_is_said_once_and_taken_back_with_audit_persist(running, kernel, caplog):
+    """The kernel forgets its receiver (as when a send to it fails): the next status poll notices."""
+    made, _sink = running
+    caplog.set_level(logging.WARNING, logger="pyosquery.events")
+    kernel.sock.set_status(pid=0)   # allowed: this process is the registered receiver
+    deadline = time.monotonic() + 10
+    while kernel.sock.status()["pid"] != os.getpid() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert kernel.sock.status()["pid"] == os.getpid()
+    assert caplog.text.count("lost the audit socket: the kernel shows no receiver (pid 0)") == 1
+    assert made.counts()["active"] == 1

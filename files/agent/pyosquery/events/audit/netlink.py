@@ -101,7 +101,7 @@ class AuditSocket:
         seq = self.send(kind, payload)
         for reply, body in self._replies(seq, what):
             if reply == NLMSG_ERROR:
-                code = -struct.unpack_from("=i", body)[0]
+                code = ack_error(body)
                 if code:
                     raise _error(code, what)
                 return
@@ -111,7 +111,7 @@ class AuditSocket:
         seq = self.send(AUDIT_GET, b"", NLM_F_REQUEST)
         for reply, body in self._replies(seq, "AUDIT_GET"):
             if reply == NLMSG_ERROR:
-                code = -struct.unpack_from("=i", body)[0]
+                code = ack_error(body)
                 raise _error(code or errno.EPROTO, "AUDIT_GET")
             if reply == AUDIT_GET:
                 return parse_status(body)
@@ -121,16 +121,20 @@ class AuditSocket:
         """Ask for the status without waiting: the reader sees the AUDIT_GET answer in the stream."""
         self.send(AUDIT_GET, b"", NLM_F_REQUEST)
 
-    def set_status(self, **values):
-        """AUDIT_SET the given fields (enabled, pid, backlog_limit, backlog_wait_time)."""
+    def set_status(self, wait=True, **values):
+        """AUDIT_SET the given fields (enabled, pid, backlog_limit, backlog_wait_time); without
+        `wait`, no acknowledgement is asked for (the reader thread must not read the answer)."""
         bits = {"enabled": STATUS_ENABLED, "pid": STATUS_PID, "backlog_limit": STATUS_BACKLOG_LIMIT,
                 "backlog_wait_time": STATUS_BACKLOG_WAIT_TIME}
         fields = dict.fromkeys(STATUS_FIELDS, 0)
         fields.update(values)
         fields["mask"] = sum(bits[name] for name in values)
         names = ", ".join("%s=%s" % item for item in sorted(values.items()))
-        self.request(AUDIT_SET, STATUS.pack(*(fields[name] for name in STATUS_FIELDS)),
-                     "AUDIT_SET %s" % names)
+        payload = STATUS.pack(*(fields[name] for name in STATUS_FIELDS))
+        if wait:
+            self.request(AUDIT_SET, payload, "AUDIT_SET %s" % names)
+        else:
+            self.send(AUDIT_SET, payload, NLM_F_REQUEST)
 
     def add_rule(self, rule, what):
         self.request(AUDIT_ADD_RULE, rule, "add rule %s" % what)
@@ -148,10 +152,15 @@ class AuditSocket:
             elif reply == NLMSG_DONE:
                 return rules
             elif reply == NLMSG_ERROR:
-                code = -struct.unpack_from("=i", body)[0]
+                code = ack_error(body)
                 if code:
                     raise _error(code, "AUDIT_LIST_RULES")
         return rules  # pragma: no cover
+
+
+def ack_error(body):
+    """The errno of an NLMSG_ERROR answer (0: an acknowledgement)."""
+    return -struct.unpack_from("=i", body)[0]
 
 
 def parse_status(body):

@@ -201,8 +201,7 @@ class AuditPublisher:
             LOG.warning("%s: lost the audit socket: %s", self.name, control.holder_message(status["pid"])
                         if status["pid"] else "the kernel shows no receiver (pid 0)")
         if taken and self.values.audit_persist:
-            self.sock.send(netlink.AUDIT_SET, netlink.STATUS.pack(
-                netlink.STATUS_PID, 0, 0, os.getpid(), 0, 0, 0, 0, 0, 0), netlink.NLM_F_REQUEST)
+            self.sock.set_status(wait=False, pid=os.getpid())
         self.taken = taken
 
     def _lost(self, count, why):
