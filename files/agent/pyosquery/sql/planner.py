@@ -2,8 +2,8 @@
 
 Constraints on `index`, `optimized`, `required` and `additional` columns are handed to the
 generator (`=` and `IN` as sets, LIKE and GLOB as patterns, ranges on an evented table's
-`time`); SQLite re-checks every
-constraint on the returned rows, so a generator may always return more than asked, except a
+`time`); SQLite re-checks every constraint on the returned rows, so a generator may always
+return more than asked, except a
 LIKE the generator declares it answers exactly (tables/context.py exact_like) when it is the
 plan's only pushed constraint: that one SQLite is told not to re-check (one call into Python per
 row fewer on a recursive file listing). A plan
