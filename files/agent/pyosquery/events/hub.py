@@ -178,7 +178,7 @@ class Hub:     # pylint: disable=too-many-instance-attributes  # the framework's
         """Write what is pending in one transaction, then drop what expired or exceeds events_max."""
         with self.lock:
             batch, self.pending, self.pending_bytes = self.pending, [], 0
-        written = not batch or self._guarded(lambda: self.buffer.write(batch))
+        written = not batch or self._guarded(lambda: self.buffer.write(batch), adds=True)
         if not written:
             with self.lock:
                 for table, _, _ in batch:
@@ -188,11 +188,12 @@ class Hub:     # pylint: disable=too-many-instance-attributes  # the framework's
             self.last_trim = now
             expiry = self.values.events_expiry
             self._guarded(lambda: self.buffer.trim(int(time.time()) - expiry if expiry else None,
-                                                   self.values.events_max))
+                                                   self.values.events_max), adds=False)
         self._warn_lost()
 
-    def _guarded(self, action):
-        """Run a write on the buffer; a failing disk is said once (until it works again), never raised."""
+    def _guarded(self, action, adds):
+        """Run a write on the buffer; a failing disk is said once, never raised, until a write that
+        `adds` events succeeds (a trim that deletes nothing succeeds even on a full disk)."""
         try:
             action()
         except Exception as error:   # pylint: disable=broad-except  # a full disk must not end the writer
@@ -201,7 +202,7 @@ class Hub:     # pylint: disable=too-many-instance-attributes  # the framework's
                           self.buffer.path, type(error).__name__, error)
             self.writing_failed = True
             return False
-        if self.writing_failed:
+        if adds and self.writing_failed:
             LOG.info("Writing events to the database %s again", self.buffer.path)
             self.writing_failed = False
         return True
