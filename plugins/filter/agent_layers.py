@@ -20,11 +20,12 @@ description:
     values replace; a null removes the key a lower layer set.
   - Fails naming the variable at fault (for example C(agent_group_servers.packs.bad name)) for an unknown
     section, a section that is not a mapping, a flag that is not a scalar, a flag the role sets itself,
-    or a pack name that cannot be a file name.
+    or a pack name that cannot be a file name, or a file integrity path that is not an absolute glob
+    (for example C(agent_group_web.file_paths.www[0])).
 positional: _input
 options:
   _input:
-    description: The fleet layer, C({flags, options, schedule, packs, decorators}).
+    description: The fleet layer, C({flags, options, schedule, packs, decorators, file_paths, exclude_paths, file_accesses}).
     type: dict
     required: true
   group_layers:
@@ -48,7 +49,9 @@ EXAMPLES = r"""
 
 RETURN = r"""
 _value:
-  description: The merged C(flags), C(options), C(schedule), C(packs), C(decorators), and C(layers), the variables applied in order.
+  description:
+    - The merged C(flags), C(options), C(schedule), C(packs), C(decorators), C(file_paths), C(exclude_paths),
+      C(file_accesses), and C(layers), the variables applied in order.
   type: dict
 """
 
@@ -57,7 +60,10 @@ import re
 
 from ansible.errors import AnsibleFilterError
 
-SECTIONS = ("flags", "options", "schedule", "packs", "decorators")
+SECTIONS = ("flags", "options", "schedule", "packs", "decorators", "file_paths", "exclude_paths", "file_accesses")
+# file integrity monitoring: category -> globs (osquery's file_paths, exclude_paths); a list of categories
+PATH_SECTIONS = ("file_paths", "exclude_paths")
+LIST_SECTIONS = ("file_accesses",)
 # Flags the role itself decides: the paths it writes, validates, signals and removes.
 ROLE_FLAGS = ("config_path", "pidfile", "extensions_socket", "database_path", "logger_path", "flagfile", "daemonize",
               "config_check", "config_dump")
@@ -97,7 +103,23 @@ def _check_scalars(where, mapping):
             _fail("%s.%s" % (where, name), "must be a string, number or boolean, not %s" % type(value).__name__)
 
 
+def _check_paths(where, categories):
+    """category -> list of absolute path globs (osquery's % one level, %% recursive)."""
+    for category, globs in categories.items():
+        if globs is None:
+            continue
+        if not isinstance(globs, list):
+            _fail("%s.%s" % (where, category), "must be a list of path globs, not %s" % type(globs).__name__)
+        for index, glob in enumerate(globs):
+            if not isinstance(glob, str) or not glob.startswith("/"):
+                _fail("%s.%s[%d]" % (where, category, index), "must be an absolute path glob, not %r" % (glob,))
+
+
 def _check_section(where, section, value):
+    if section in LIST_SECTIONS:
+        if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+            _fail(where, "must be a list of file_paths categories")
+        return
     if not isinstance(value, dict):
         _fail(where, "must be a mapping, not %s" % type(value).__name__)
     if section in ("flags", "options"):
@@ -106,6 +128,8 @@ def _check_section(where, section, value):
         for name in value:
             if name in ROLE_FLAGS:
                 _fail("%s.%s" % (where, name), "set by the role (its files, pidfile and socket); remove it")
+    if section in PATH_SECTIONS:
+        _check_paths(where, value)
     if section == "packs":
         for name, pack in value.items():
             if not PACK_NAME.match(str(name)):
@@ -132,7 +156,7 @@ def _check_layer(name_of, layer, allowed):
 
 
 def _fleet_name(section):
-    """The fleet layer is five variables: agent_flags, agent_options, ..."""
+    """The fleet layer is one variable per section: agent_flags, agent_options, ..."""
     return "agent_%s" % (section or "*")
 
 
@@ -158,23 +182,27 @@ def ordered_group_layers(group_layers):
 def agent_layers(fleet, group_layers=None, host_layer=None):
     """Merge the fleet layer, the host's group layers and its host layer into one configuration.
 
-    fleet: {flags, options, schedule, packs, decorators} (the role's agent_* variables);
+    fleet: {flags, options, schedule, packs, decorators, file_paths, exclude_paths, file_accesses}
+    (the role's agent_* variables);
     group_layers: {group name: layer or None} for the host's groups; host_layer: a layer.
-    Returns the five sections (nulls pruned) plus `layers`: the variables applied, in order.
+    Returns the sections (nulls pruned) plus `layers`: the variables applied, in order.
     """
     layers = [("agent_*", _check_layer(_fleet_name, fleet, SECTIONS))]
     layers += ordered_group_layers(group_layers)
     layers.append(("agent_host_layer", _check_layer(_named("agent_host_layer"), host_layer, SECTIONS)))
-    merged = dict((section, {}) for section in SECTIONS)
+    merged = dict((section, [] if section in LIST_SECTIONS else {}) for section in SECTIONS)
     applied = []
     for variable, layer in layers:
         if not any(layer.get(section) for section in SECTIONS):
             continue
         applied.append(variable)
         for section in SECTIONS:
-            if layer.get(section):
+            if section in LIST_SECTIONS and layer.get(section) is not None:
+                merged[section] = list(layer[section])     # a list replaces, as everywhere
+            elif layer.get(section):
                 merged[section] = _merge(merged[section], layer[section])
     result = dict((section, _prune(merged[section])) for section in SECTIONS)
+    result["file_paths"] = dict((category, globs) for category, globs in result["file_paths"].items() if globs)
     result["layers"] = applied
     return result
 

@@ -55,6 +55,14 @@ def running():
     return pid.isdigit() and "pyosqueryd" in read("/proc/%s/cmdline" % pid)
 
 
+def auditd():
+    """The pid of a running auditd, else 0: it holds the kernel's one audit socket."""
+    for entry in os.listdir("/proc"):
+        if entry.isdigit() and read("/proc/%s/comm" % entry) == "auditd":
+            return int(entry)
+    return 0
+
+
 install = REQUEST["install"]
 # a release counts only while its Python runs (a removed host Python breaks the venv: reinstall)
 usable = os.access(os.path.join(install, "bin", "python"), os.X_OK)
@@ -70,6 +78,7 @@ print(json.dumps({
     "systemd": os.path.isdir("/run/systemd/system"),
     "enabled": os.path.exists(REQUEST["wants"]),
     "running": running(),
+    "auditd": auditd() if REQUEST.get("audit") else 0,
     "states": (["%s=%s" % (path, describe(path, False)) for path in REQUEST["files"]]
                + ["%s=%s" % (path, describe(path, True)) for path in REQUEST["dirs"]]),
 }))

@@ -69,7 +69,22 @@ def test_a_group_without_priority_has_ansible_s_default_of_1():
                                 "zulu": {"flags": {"a": "zulu"}}})["flags"]["a"] == "zulu"
 
 
+def test_file_integrity_paths_merge_by_category_and_accesses_replace():
+    fleet = dict(FLEET, file_paths={"etc": ["/etc/%%"]}, file_accesses=["etc"])
+    merged = agent_layers(fleet, {"web": {"file_paths": {"www": ["/srv/www/%%"]}, "exclude_paths": {"www": ["/srv/www/cache/%%"]}},
+                                  "db": {"file_paths": {"etc": None}, "file_accesses": []}})
+    assert merged["file_paths"] == {"www": ["/srv/www/%%"]}          # db (by name, first) removed etc; web added www
+    assert merged["exclude_paths"] == {"www": ["/srv/www/cache/%%"]}
+    assert merged["file_accesses"] == []                              # db's empty list replaced the fleet's
+    assert merged["layers"] == ["agent_*", "agent_group_db", "agent_group_web"]
+    assert agent_layers(FLEET)["file_paths"] == {} and agent_layers(FLEET)["file_accesses"] == []
+
+
 @pytest.mark.parametrize("groups, host, message", [
+    ({"web": {"file_paths": {"www": "/srv/www/%%"}}}, None, "agent_group_web.file_paths.www: must be a list of path globs"),
+    ({"web": {"file_paths": {"www": ["/srv", "srv/%%"]}}}, None, "agent_group_web.file_paths.www[1]: must be an absolute"),
+    ({}, {"exclude_paths": {"www": [3]}}, "agent_host_layer.exclude_paths.www[0]: must be an absolute path glob"),
+    ({"web": {"file_accesses": "www"}}, None, "agent_group_web.file_accesses: must be a list of file_paths categories"),
     ({"servers": {"flgas": {}}}, None, "agent_group_servers.flgas: unknown key"),
     ({"servers": {"flags": ["watchdog_level=1"]}}, None, "agent_group_servers.flags: must be a mapping, not list"),
     ({"servers": {"flags": {"watchdog_level": [1]}}}, None, "agent_group_servers.flags.watchdog_level: must be a string"),
